@@ -1,0 +1,467 @@
+package signedcall
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/benbjohnson/clock"
+	"github.com/google/uuid"
+)
+
+// Limits checked by [Campaign.Validate].
+const (
+	// MinCap is the smallest targeting cap allowed; 0 means no cap.
+	MinCap = 100
+	// MaxControlPercent is the largest control group allowed.
+	MaxControlPercent = 90
+	// MaxCallContextLen is the longest call context, in characters.
+	MaxCallContextLen = 120
+	// MaxNameLen is the longest campaign name, in characters.
+	MaxNameLen = 200
+)
+
+// CampaignState is where a campaign is in its lifecycle.
+//
+//	draft -> scheduled -> running <-> paused
+//	scheduled, running, paused -> stopped
+//	running -> completed
+type CampaignState string
+
+// Campaign lifecycle states.
+const (
+	StateDraft     CampaignState = "draft"
+	StateScheduled CampaignState = "scheduled"
+	StateRunning   CampaignState = "running"
+	StatePaused    CampaignState = "paused"
+	StateCompleted CampaignState = "completed"
+	StateStopped   CampaignState = "stopped"
+)
+
+func (s CampaignState) valid() bool {
+	switch s {
+	case StateDraft, StateScheduled, StateRunning, StatePaused, StateCompleted, StateStopped:
+		return true
+	}
+	return false
+}
+
+// Ended reports whether the campaign can make no more calls.
+func (s CampaignState) Ended() bool { return s == StateCompleted || s == StateStopped }
+
+// Policy says what happens to a call that falls due inside DND.
+type Policy string
+
+// DND policies.
+const (
+	// PolicyDiscard records the delivery as discarded in DND. It is the
+	// default.
+	PolicyDiscard Policy = "discard"
+	// PolicyDefer moves the call to the next open local time, or expires
+	// it if that is at or after the cut-off.
+	PolicyDefer Policy = "defer"
+)
+
+// Schedule says when a campaign may call.
+type Schedule struct {
+	// Start is the first instant a call may start. It is also the
+	// audience's evaluation time.
+	Start time.Time `json:"start"`
+	// CutOff is the instant from which no call starts.
+	CutOff time.Time `json:"cut_off"`
+	// TimeZone is the campaign's IANA zone: used for day windows and age
+	// in the audience, and as the recipient's zone when none is known.
+	TimeZone string `json:"time_zone"`
+}
+
+// Preferences are the campaign's delivery preferences.
+type Preferences struct {
+	DND    DND    `json:"dnd"`
+	Policy Policy `json:"policy"`
+}
+
+// Acknowledgement is the compliance statement a person agreed to before
+// publishing. It is stored with the campaign as an audit record.
+type Acknowledgement struct {
+	// By identifies who agreed (a user ID or e-mail of the host's).
+	By string `json:"by"`
+	// At is when they agreed.
+	At time.Time `json:"at"`
+	// Statement is the exact text they agreed to.
+	Statement string `json:"statement"`
+}
+
+// DefaultStatement is a statement hosts may show for acknowledgement.
+const DefaultStatement = "I confirm that this campaign complies with the calling-hour, " +
+	"consent and do-not-call laws of every region it reaches, read in each called " +
+	"person's own time zone, and that its do-not-disturb rules reflect them."
+
+func (a *Acknowledgement) validate() []error {
+	var errs []error
+	if strings.TrimSpace(a.By) == "" {
+		errs = append(errs, invalid("acknowledgement.by", "is required"))
+	}
+	if a.At.IsZero() {
+		errs = append(errs, invalid("acknowledgement.at", "is required"))
+	}
+	if strings.TrimSpace(a.Statement) == "" {
+		errs = append(errs, invalid("acknowledgement.statement", "is required"))
+	}
+	return errs
+}
+
+// Campaign is an outbound call campaign. Build one with [NewCampaign];
+// the zero value is not valid. A Campaign is a plain value: the Store is
+// the authority on its state, and it refuses to change the definition of
+// a campaign that has been published.
+type Campaign struct {
+	ID   uuid.UUID
+	Name string
+	// Audience selects who qualifies.
+	Audience Predicate
+	// ControlPercent is the share of qualified users held out, 0 to 90,
+	// with up to two decimals.
+	ControlPercent float64
+	// Cap is the most users called; 0 means no cap, otherwise >= MinCap.
+	Cap      int
+	Schedule Schedule
+	Delivery Preferences
+	// CallContext is the short reason shown to the person called.
+	CallContext string
+	State       CampaignState
+	// Acknowledgement is set when the campaign is published.
+	Acknowledgement *Acknowledgement
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// Location returns the campaign's time zone. It returns an error naming
+// schedule.time_zone if the zone is unknown.
+func (c *Campaign) Location() (*time.Location, error) {
+	if c.Schedule.TimeZone == "" {
+		return nil, invalid("schedule.time_zone", "is required")
+	}
+	loc, err := loadLocation(c.Schedule.TimeZone)
+	if err != nil {
+		return nil, invalid("schedule.time_zone", "unknown IANA time zone %q", c.Schedule.TimeZone)
+	}
+	return loc, nil
+}
+
+// Validate checks every rule of the definition and returns all violations
+// joined with [errors.Join], each a [*ValidationError]. now is used for
+// the rule that a draft's start must not be in the past; pass the zero
+// time to skip it (as Stores do for published campaigns).
+func (c *Campaign) Validate(now time.Time) error {
+	var errs []error
+	add := func(e ...error) { errs = append(errs, e...) }
+
+	if c.ID == uuid.Nil {
+		add(invalid("id", "is required"))
+	}
+	if strings.TrimSpace(c.Name) == "" {
+		add(invalid("name", "is required"))
+	} else if utf8.RuneCountInString(c.Name) > MaxNameLen {
+		add(invalid("name", "must be at most %d characters", MaxNameLen))
+	}
+	if c.Audience == nil {
+		add(invalid("audience", "is required: an empty audience definition would call everyone"))
+	} else {
+		add(c.Audience.validate("audience")...)
+	}
+	if math.IsNaN(c.ControlPercent) || c.ControlPercent < 0 || c.ControlPercent > MaxControlPercent {
+		add(invalid("control_percent", "must be between 0 and %d, got %v", MaxControlPercent, c.ControlPercent))
+	} else if b := c.ControlPercent * 100; math.Abs(b-math.Round(b)) > 1e-6 {
+		add(invalid("control_percent", "must have at most two decimals, got %v", c.ControlPercent))
+	}
+	if c.Cap < 0 || (c.Cap > 0 && c.Cap < MinCap) {
+		add(invalid("cap", "must be unset (0) or at least %d, got %d", MinCap, c.Cap))
+	}
+
+	if _, err := c.Location(); err != nil {
+		add(err)
+	}
+	s := c.Schedule
+	if s.Start.IsZero() {
+		add(invalid("schedule.start", "is required"))
+	} else if !now.IsZero() && c.State == StateDraft && s.Start.Before(now.Truncate(time.Second)) {
+		add(invalid("schedule.start", "%s is in the past; use StartNow to start immediately", s.Start.Format(time.RFC3339)))
+	}
+	if s.CutOff.IsZero() {
+		add(invalid("schedule.cut_off", "is required"))
+	} else if !s.Start.IsZero() && !s.CutOff.After(s.Start) {
+		add(invalid("schedule.cut_off", "must be after the start (%s), got %s", s.Start.Format(time.RFC3339), s.CutOff.Format(time.RFC3339)))
+	}
+
+	add(c.Delivery.DND.validate("delivery.dnd")...)
+	switch c.Delivery.Policy {
+	case PolicyDiscard, PolicyDefer:
+	default:
+		add(invalid("delivery.policy", "must be %q or %q, got %q", PolicyDiscard, PolicyDefer, c.Delivery.Policy))
+	}
+	if strings.TrimSpace(c.CallContext) == "" {
+		add(invalid("call_context", "is required: the person called sees why"))
+	} else if utf8.RuneCountInString(c.CallContext) > MaxCallContextLen {
+		add(invalid("call_context", "must be at most %d characters, got %d", MaxCallContextLen, utf8.RuneCountInString(c.CallContext)))
+	}
+	if !c.State.valid() {
+		add(invalid("state", "unknown state %q", c.State))
+	}
+	if c.State != StateDraft && c.State.valid() {
+		if c.Acknowledgement == nil {
+			add(invalid("acknowledgement", "is required once published"))
+		} else {
+			add(c.Acknowledgement.validate()...)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Builder collects a campaign's settings. Every setter records what it is
+// given; [Builder.Build] checks everything at once and reports every
+// problem together. A Builder is not safe for concurrent use.
+type Builder struct {
+	c        Campaign
+	clock    clock.Clock
+	startNow bool
+	// local start and cut-off, resolved in the campaign zone at Build.
+	startLocal, cutLocal *wallTime
+	errs                 []error
+}
+
+type wallTime struct {
+	y          int
+	m          time.Month
+	d, hh, min int
+}
+
+// NewCampaign starts a builder for a draft campaign named name, with a
+// fresh UUIDv7 ID, discard policy, no control group and no cap.
+func NewCampaign(name string) *Builder {
+	return &Builder{
+		c: Campaign{
+			Name:     name,
+			State:    StateDraft,
+			Delivery: Preferences{Policy: PolicyDiscard},
+		},
+	}
+}
+
+// WithClock sets the clock used for the ID, the "start in the past" test,
+// StartNow and timestamps. The default is the system clock.
+func (b *Builder) WithClock(c clock.Clock) *Builder { b.clock = c; return b }
+
+// ID sets the campaign ID instead of a generated UUIDv7. The control group
+// and the cap sample depend on it.
+func (b *Builder) ID(id uuid.UUID) *Builder { b.c.ID = id; return b }
+
+// Audience sets who qualifies.
+func (b *Builder) Audience(p Predicate) *Builder { b.c.Audience = p; return b }
+
+// ControlPercent sets the share of qualified users held out (0 to 90).
+func (b *Builder) ControlPercent(p float64) *Builder { b.c.ControlPercent = p; return b }
+
+// Cap sets the most users called (at least 100; 0 for no cap).
+func (b *Builder) Cap(n int) *Builder { b.c.Cap = n; return b }
+
+// TimeZone sets the campaign's IANA time zone.
+func (b *Builder) TimeZone(name string) *Builder { b.c.Schedule.TimeZone = name; return b }
+
+// Start sets the start instant. It must not be in the past at Build.
+func (b *Builder) Start(t time.Time) *Builder { b.c.Schedule.Start = t; b.startLocal = nil; return b }
+
+// StartLocal sets the start as a wall-clock time in the campaign's zone,
+// resolved at Build with the rules of [LocalTime].
+func (b *Builder) StartLocal(year int, month time.Month, day, hour, minute int) *Builder {
+	b.startLocal = &wallTime{year, month, day, hour, minute}
+	return b
+}
+
+// StartNow makes the campaign start at the builder clock's current time.
+func (b *Builder) StartNow() *Builder { b.startNow = true; return b }
+
+// CutOff sets the instant from which nobody is called.
+func (b *Builder) CutOff(t time.Time) *Builder { b.c.Schedule.CutOff = t; b.cutLocal = nil; return b }
+
+// CutOffLocal sets the cut-off as a wall-clock time in the campaign zone.
+func (b *Builder) CutOffLocal(year int, month time.Month, day, hour, minute int) *Builder {
+	b.cutLocal = &wallTime{year, month, day, hour, minute}
+	return b
+}
+
+// DNDDays adds whole weekdays with no calls.
+func (b *Builder) DNDDays(days ...time.Weekday) *Builder {
+	b.c.Delivery.DND.Days = append(b.c.Delivery.DND.Days, days...)
+	return b
+}
+
+// DNDHours adds a daily window [from, to) with no calls, as "HH:MM".
+// A window may cross midnight.
+func (b *Builder) DNDHours(from, to string) *Builder {
+	f, err1 := ParseClock(from)
+	t, err2 := ParseClock(to)
+	i := len(b.c.Delivery.DND.Hours) + len(b.errs)
+	if err1 != nil || err2 != nil {
+		b.errs = append(b.errs, invalid(fmt.Sprintf("delivery.dnd.hours[%d]", i), "want HH:MM-HH:MM, got %q-%q", from, to))
+		return b
+	}
+	b.c.Delivery.DND.Hours = append(b.c.Delivery.DND.Hours, Window{f, t})
+	return b
+}
+
+// Policy sets what happens to calls due inside DND.
+func (b *Builder) Policy(p Policy) *Builder { b.c.Delivery.Policy = p; return b }
+
+// CallContext sets the reason shown to the person called.
+func (b *Builder) CallContext(s string) *Builder { b.c.CallContext = s; return b }
+
+// Build validates the campaign and returns it as a draft, or returns every
+// problem found joined with [errors.Join].
+func (b *Builder) Build() (*Campaign, error) {
+	clk := b.clock
+	if clk == nil {
+		clk = clock.New()
+	}
+	now := clk.Now()
+	c := b.c
+	c.Delivery.DND.Days = append([]time.Weekday(nil), c.Delivery.DND.Days...)
+	c.Delivery.DND.Hours = append([]Window(nil), c.Delivery.DND.Hours...)
+	if c.ID == uuid.Nil {
+		c.ID = newV7(now)
+	}
+	errs := append([]error(nil), b.errs...)
+	if loc, err := loadLocation(c.Schedule.TimeZone); err == nil && c.Schedule.TimeZone != "" {
+		if w := b.startLocal; w != nil {
+			c.Schedule.Start = LocalTime(loc, w.y, w.m, w.d, w.hh, w.min)
+		}
+		if w := b.cutLocal; w != nil {
+			c.Schedule.CutOff = LocalTime(loc, w.y, w.m, w.d, w.hh, w.min)
+		}
+	}
+	if b.startNow {
+		c.Schedule.Start = now
+	}
+	c.CreatedAt, c.UpdatedAt = now, now
+	if err := c.Validate(now); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &c, nil
+}
+
+// newV7 makes a UUIDv7 from the clock's time, so IDs sort with the
+// injected clock rather than the wall clock.
+func newV7(now time.Time) uuid.UUID {
+	var u uuid.UUID
+	if _, err := rand.Read(u[6:]); err != nil {
+		panic("signedcall: crypto/rand failed: " + err.Error()) // never happens on supported platforms
+	}
+	ms := uint64(now.UnixMilli())
+	var ts [8]byte
+	binary.BigEndian.PutUint64(ts[:], ms)
+	copy(u[0:6], ts[2:8])
+	u[6] = (u[6] & 0x0f) | 0x70
+	u[8] = (u[8] & 0x3f) | 0x80
+	return u
+}
+
+// publish checks the acknowledgement and returns the campaign as it is
+// stored after publishing. It does not modify c.
+func (c *Campaign) publishable(ack Acknowledgement) error {
+	if c.State != StateDraft {
+		return fmt.Errorf("%w: campaign is %s, only a draft can be published", ErrStateConflict, c.State)
+	}
+	if errs := ack.validate(); len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrNotAcknowledged, errors.Join(errs...))
+	}
+	return c.Validate(time.Time{})
+}
+
+// JSONVersion is the version of the campaign JSON shape written by
+// MarshalJSON. UnmarshalJSON accepts this version only.
+const JSONVersion = 1
+
+type campaignJSON struct {
+	Version         int              `json:"version"`
+	ID              uuid.UUID        `json:"id"`
+	Name            string           `json:"name"`
+	Audience        json.RawMessage  `json:"audience"`
+	ControlPercent  float64          `json:"control_percent"`
+	Cap             int              `json:"cap,omitempty"`
+	Schedule        Schedule         `json:"schedule"`
+	Delivery        Preferences      `json:"delivery"`
+	CallContext     string           `json:"call_context"`
+	State           CampaignState    `json:"state"`
+	Acknowledgement *Acknowledgement `json:"acknowledgement,omitempty"`
+	CreatedAt       time.Time        `json:"created_at"`
+	UpdatedAt       time.Time        `json:"updated_at"`
+}
+
+// MarshalJSON writes the versioned campaign shape documented in doc.go.
+func (c *Campaign) MarshalJSON() ([]byte, error) {
+	j := campaignJSON{
+		Version: JSONVersion, ID: c.ID, Name: c.Name,
+		ControlPercent: c.ControlPercent, Cap: c.Cap, Schedule: c.Schedule,
+		Delivery: c.Delivery, CallContext: c.CallContext, State: c.State,
+		Acknowledgement: c.Acknowledgement, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+	if c.Audience != nil {
+		a, err := MarshalPredicate(c.Audience)
+		if err != nil {
+			return nil, err
+		}
+		j.Audience = a
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads the shape MarshalJSON writes. Unknown fields,
+// unknown predicate kinds, malformed values and other versions are errors.
+// It does not validate rules; call Validate for that.
+func (c *Campaign) UnmarshalJSON(b []byte) error {
+	var j campaignJSON
+	if err := strictUnmarshal(b, &j); err != nil {
+		return fmt.Errorf("signedcall: campaign: %w", err)
+	}
+	if j.Version != JSONVersion {
+		return fmt.Errorf("signedcall: campaign: version %d is not supported, want %d", j.Version, JSONVersion)
+	}
+	out := Campaign{
+		ID: j.ID, Name: j.Name, ControlPercent: j.ControlPercent, Cap: j.Cap,
+		Schedule: j.Schedule, Delivery: j.Delivery, CallContext: j.CallContext,
+		State: j.State, Acknowledgement: j.Acknowledgement,
+		CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
+	}
+	if len(j.Audience) > 0 && !bytes.Equal(bytes.TrimSpace(j.Audience), []byte("null")) {
+		p, err := UnmarshalPredicate(j.Audience)
+		if err != nil {
+			return fmt.Errorf("signedcall: campaign: audience: %w", err)
+		}
+		out.Audience = p
+	}
+	*c = out
+	return nil
+}
+
+// strictUnmarshal decodes one JSON value into v, refusing unknown fields
+// and trailing data.
+func strictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("unexpected data after the JSON value")
+	}
+	return nil
+}

@@ -1,0 +1,617 @@
+package signedcall
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
+)
+
+// Config configures a [Dispatcher]. Store and Caller are required; every
+// other field has the default its comment gives when left zero.
+type Config struct {
+	// Store keeps campaigns and deliveries. Required.
+	Store Store
+	// Caller places calls. Required.
+	Caller Caller
+	// Clock is the time source. Default: the system clock.
+	Clock clock.Clock
+	// Logger receives structured logs; phone numbers are masked. Default:
+	// logs are discarded.
+	Logger *slog.Logger
+	// Observer is told about every delivery change this dispatcher makes.
+	// Default: none.
+	Observer Observer
+	// Owner names this dispatcher on leases. It must be unique among
+	// dispatchers sharing a Store. Default: "dispatcher-" and 8 random
+	// hex digits.
+	Owner string
+	// Concurrency is the most calls in flight at once. Default: 16.
+	Concurrency int
+	// ClaimBatch is the most deliveries claimed in one Store call.
+	// Default: 256.
+	ClaimBatch int
+	// Lease is how long a claim lasts. It must exceed CallTimeout so a
+	// live call is never rescued. Default: 5 minutes.
+	Lease time.Duration
+	// CallTimeout bounds one Caller.Call. Default: 2 minutes.
+	CallTimeout time.Duration
+	// PollInterval is the longest Run sleeps before looking at the Store
+	// again, which bounds how late it notices a pause or stop made by
+	// another process. Default: 1 second.
+	PollInterval time.Duration
+	// MaxCallsPerMinute caps the calls this dispatcher starts per clock
+	// minute, across its campaigns. Default: 0, no cap.
+	//
+	// TODO(pacing): the cap is per dispatcher process; a campaign-wide
+	// rate shared by every process on one Store is not there yet, so N
+	// processes start up to N times as many calls.
+	MaxCallsPerMinute int
+}
+
+// Observer receives delivery events. It is called synchronously from the
+// dispatcher's goroutines, possibly several at once, so it must be safe
+// for concurrent use and return quickly.
+type Observer interface {
+	ObserveDelivery(ctx context.Context, e DeliveryEvent)
+}
+
+// ObserverFunc adapts a function to the [Observer] interface.
+type ObserverFunc func(ctx context.Context, e DeliveryEvent)
+
+// ObserveDelivery calls f(ctx, e).
+func (f ObserverFunc) ObserveDelivery(ctx context.Context, e DeliveryEvent) { f(ctx, e) }
+
+// DeliveryEvent is one change to a delivery, written by a dispatcher.
+type DeliveryEvent struct {
+	CampaignID uuid.UUID
+	UserID     string
+	// Status is the new status: StatusDialling when a call starts,
+	// StatusPending when it is deferred (DueAt says to when), or final.
+	Status  Status
+	Reason  string
+	Attempt int
+	DueAt   time.Time
+	At      time.Time
+}
+
+// Dispatcher runs published campaigns: it materializes their deliveries
+// at the start, dials due deliveries through the Caller with bounded
+// concurrency, applies the cut-off and DND immediately before each dial,
+// records every outcome and completes the campaign. Several dispatchers,
+// in one process or many, may run the same campaign on a shared Store.
+// A Dispatcher is safe for concurrent use.
+type Dispatcher struct {
+	cfg Config
+	log *slog.Logger
+
+	mu          sync.Mutex
+	paceWindow  time.Time
+	paceStarted int
+}
+
+// NewDispatcher checks cfg, fills in defaults and returns a dispatcher.
+func NewDispatcher(cfg Config) (*Dispatcher, error) {
+	var errs []error
+	if cfg.Store == nil {
+		errs = append(errs, invalid("config.store", "is required"))
+	}
+	if cfg.Caller == nil {
+		errs = append(errs, invalid("config.caller", "is required"))
+	}
+	for _, v := range []struct {
+		name string
+		n    int64
+	}{
+		{"config.concurrency", int64(cfg.Concurrency)},
+		{"config.claim_batch", int64(cfg.ClaimBatch)},
+		{"config.lease", int64(cfg.Lease)},
+		{"config.call_timeout", int64(cfg.CallTimeout)},
+		{"config.poll_interval", int64(cfg.PollInterval)},
+		{"config.max_calls_per_minute", int64(cfg.MaxCallsPerMinute)},
+	} {
+		if v.n < 0 {
+			errs = append(errs, invalid(v.name, "must not be negative"))
+		}
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.New()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Owner == "" {
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		cfg.Owner = "dispatcher-" + hex.EncodeToString(b[:])
+	}
+	if cfg.Concurrency == 0 {
+		cfg.Concurrency = 16
+	}
+	if cfg.ClaimBatch == 0 {
+		cfg.ClaimBatch = 256
+	}
+	if cfg.Lease == 0 {
+		cfg.Lease = 5 * time.Minute
+	}
+	if cfg.CallTimeout == 0 {
+		cfg.CallTimeout = 2 * time.Minute
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.Lease <= cfg.CallTimeout && cfg.Lease > 0 && cfg.CallTimeout > 0 {
+		errs = append(errs, invalid("config.lease", "must be longer than call_timeout (%s), got %s", cfg.CallTimeout, cfg.Lease))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &Dispatcher{cfg: cfg, log: cfg.Logger.With("owner", cfg.Owner)}, nil
+}
+
+// Owner returns the name this dispatcher writes on its leases.
+func (d *Dispatcher) Owner() string { return d.cfg.Owner }
+
+// Publish stores c (creating it, or replacing its stored draft) and moves
+// it to scheduled with the acknowledgement as its audit record. It
+// returns ErrNotAcknowledged (with the missing fields) if ack is
+// incomplete, ErrImmutable if c was already published, and the
+// validation errors of c if it breaks a rule. Publishing does not check
+// that the start is still in the future: a campaign whose start has
+// passed starts at once, with its audience evaluated as of its start.
+func (d *Dispatcher) Publish(ctx context.Context, c *Campaign, ack Acknowledgement) error {
+	if err := c.publishable(ack); err != nil {
+		return err
+	}
+	st := d.cfg.Store
+	if err := st.CreateCampaign(ctx, c); errors.Is(err, ErrCampaignExists) {
+		if err := st.UpdateCampaign(ctx, c); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	if err := st.PublishCampaign(ctx, c.ID, ack); err != nil {
+		return err
+	}
+	d.log.InfoContext(ctx, "campaign published", "campaign_id", c.ID, "by", ack.By)
+	return nil
+}
+
+// Pause stops new calls of a running campaign; pending deliveries wait.
+// Dispatchers notice within their PollInterval; calls already started
+// finish normally.
+func (d *Dispatcher) Pause(ctx context.Context, id uuid.UUID) error {
+	return d.cfg.Store.TransitionCampaign(ctx, id, []CampaignState{StateRunning}, StatePaused, d.cfg.Clock.Now())
+}
+
+// Resume lets a paused campaign call again, without re-planning.
+func (d *Dispatcher) Resume(ctx context.Context, id uuid.UUID) error {
+	return d.cfg.Store.TransitionCampaign(ctx, id, []CampaignState{StatePaused}, StateRunning, d.cfg.Clock.Now())
+}
+
+// Stop ends a campaign: no new calls start, and every delivery not yet
+// final and not held by a live call becomes stopped.
+func (d *Dispatcher) Stop(ctx context.Context, id uuid.UUID) error {
+	now := d.cfg.Clock.Now()
+	err := d.cfg.Store.TransitionCampaign(ctx, id,
+		[]CampaignState{StateScheduled, StateRunning, StatePaused}, StateStopped, now)
+	if err != nil {
+		return err
+	}
+	_, err = d.cfg.Store.FinishRemaining(ctx, id, StatusStopped, "stopped", now)
+	return err
+}
+
+// Report returns the campaign's state and the count of deliveries in
+// every status.
+func (d *Dispatcher) Report(ctx context.Context, id uuid.UUID) (Report, error) {
+	return ReportOf(ctx, d.cfg.Store, id)
+}
+
+// Step is the result of one [Dispatcher.Tick].
+type Step struct {
+	// Done is true when the campaign has ended and every delivery is final.
+	Done bool
+	// Next is the earliest instant at which another Tick could do work.
+	Next time.Time
+	// Dialled counts the calls this Tick started.
+	Dialled int
+}
+
+// Tick does all the work due on the campaign at the clock's current time
+// and returns when it is done: it starts the campaign and materializes its
+// deliveries if the start has come, claims and dials what is due
+// (waiting for those calls), expires what remains at the cut-off and
+// completes the campaign. src is read only when deliveries are
+// materialized. Run calls Tick in a loop; call it yourself to drive a
+// campaign with a mock clock.
+func (d *Dispatcher) Tick(ctx context.Context, id uuid.UUID, src ProfileSource) (Step, error) {
+	st := d.cfg.Store
+	now := d.cfg.Clock.Now()
+	c, err := st.Campaign(ctx, id)
+	if err != nil {
+		return Step{}, err
+	}
+	switch c.State {
+	case StateDraft:
+		return Step{}, fmt.Errorf("%w: campaign %s is a draft; publish it first", ErrStateConflict, id)
+	case StatePaused:
+		return Step{Next: now.Add(d.cfg.PollInterval)}, nil
+	case StateStopped:
+		if _, err := st.FinishRemaining(ctx, id, StatusStopped, "stopped", now); err != nil {
+			return Step{}, err
+		}
+		return d.settle(ctx, id, now)
+	case StateCompleted:
+		return d.settle(ctx, id, now)
+	case StateScheduled:
+		if now.Before(c.Schedule.Start) {
+			return Step{Next: c.Schedule.Start}, nil
+		}
+		if err := d.materialize(ctx, c, src, now); err != nil {
+			return Step{}, err
+		}
+		err := st.TransitionCampaign(ctx, id, []CampaignState{StateScheduled}, StateRunning, now)
+		if err != nil && !errors.Is(err, ErrStateConflict) {
+			return Step{}, err
+		}
+		// Another dispatcher may have started, paused or stopped it
+		// meanwhile; look again.
+		return d.Tick(ctx, id, src)
+	}
+	return d.run(ctx, c, now)
+}
+
+// settle reports an ended campaign as done once every delivery is final.
+func (d *Dispatcher) settle(ctx context.Context, id uuid.UUID, now time.Time) (Step, error) {
+	open, next, err := d.openDeliveries(ctx, id)
+	if err != nil || open == 0 {
+		return Step{Done: err == nil}, err
+	}
+	return Step{Next: laterOf(next, now)}, nil
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func (d *Dispatcher) openDeliveries(ctx context.Context, id uuid.UUID) (int, time.Time, error) {
+	counts, err := d.cfg.Store.Counts(ctx, id)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	open := counts[StatusPending] + counts[StatusClaimed] + counts[StatusDialling]
+	if open == 0 {
+		return 0, time.Time{}, nil
+	}
+	next, _, err := d.cfg.Store.NextDue(ctx, id)
+	return open, next, err
+}
+
+func (d *Dispatcher) materialize(ctx context.Context, c *Campaign, src ProfileSource, now time.Time) error {
+	if src == nil {
+		return invalid("source", "is required to start campaign %s", c.ID)
+	}
+	r, ds, err := plan(ctx, c, src, now, true)
+	if err != nil {
+		return err
+	}
+	err = d.cfg.Store.Materialize(ctx, c.ID, ds)
+	switch {
+	case errors.Is(err, ErrAlreadyMaterialized):
+		return nil
+	case err != nil:
+		return err
+	}
+	d.log.InfoContext(ctx, "campaign materialized", "campaign_id", c.ID,
+		"qualified", r.Qualified, "control", r.Control, "unreachable", r.Unreachable,
+		"capped", r.Capped, "targets", r.Targets)
+	return nil
+}
+
+// run does the work of a running campaign at now.
+func (d *Dispatcher) run(ctx context.Context, c *Campaign, now time.Time) (Step, error) {
+	st := d.cfg.Store
+	if !now.Before(c.Schedule.CutOff) {
+		n, err := st.FinishRemaining(ctx, c.ID, StatusExpired, ReasonCutOff, now)
+		if err != nil {
+			return Step{}, err
+		}
+		if n > 0 {
+			d.log.InfoContext(ctx, "expired at cut-off", "campaign_id", c.ID, "deliveries", n)
+		}
+		return d.complete(ctx, c, now)
+	}
+	loc, err := c.Location()
+	if err != nil {
+		return Step{}, err
+	}
+
+	var step Step
+	for ctx.Err() == nil {
+		limit, paceNext := d.budget(now)
+		if limit == 0 {
+			step.Next = paceNext
+			return step, nil
+		}
+		ds, err := st.Claim(ctx, ClaimRequest{
+			CampaignID: c.ID, Owner: d.cfg.Owner, Now: now, Lease: d.cfg.Lease,
+			Limit: min(limit, d.cfg.ClaimBatch),
+		})
+		if err != nil {
+			return step, err
+		}
+		if len(ds) == 0 {
+			break
+		}
+		n, err := d.handle(ctx, c, loc, ds)
+		step.Dialled += n
+		if err != nil {
+			return step, err
+		}
+		now = d.cfg.Clock.Now()
+	}
+	if err := ctx.Err(); err != nil {
+		return step, err
+	}
+	open, next, err := d.openDeliveries(ctx, c.ID)
+	if err != nil {
+		return step, err
+	}
+	if open == 0 {
+		s, err := d.complete(ctx, c, now)
+		s.Dialled = step.Dialled
+		return s, err
+	}
+	step.Next = next
+	if next.IsZero() || next.After(c.Schedule.CutOff) {
+		step.Next = c.Schedule.CutOff
+	}
+	return step, nil
+}
+
+// complete moves a running campaign to completed once nothing is open.
+func (d *Dispatcher) complete(ctx context.Context, c *Campaign, now time.Time) (Step, error) {
+	open, next, err := d.openDeliveries(ctx, c.ID)
+	if err != nil {
+		return Step{}, err
+	}
+	if open > 0 {
+		// A live call of another dispatcher, or one whose lease has yet
+		// to expire; come back when it can be rescued.
+		return Step{Next: laterOf(next, now)}, nil
+	}
+	err = d.cfg.Store.TransitionCampaign(ctx, c.ID, []CampaignState{StateRunning}, StateCompleted, now)
+	if err != nil && !errors.Is(err, ErrStateConflict) {
+		return Step{}, err
+	}
+	if err == nil {
+		d.log.InfoContext(ctx, "campaign completed", "campaign_id", c.ID)
+	}
+	return Step{Done: true}, nil
+}
+
+// budget returns how many calls may start under MaxCallsPerMinute at now,
+// and when the next minute opens if none may.
+func (d *Dispatcher) budget(now time.Time) (int, time.Time) {
+	if d.cfg.MaxCallsPerMinute == 0 {
+		return d.cfg.ClaimBatch, time.Time{}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	w := now.Truncate(time.Minute)
+	if !w.Equal(d.paceWindow) {
+		d.paceWindow, d.paceStarted = w, 0
+	}
+	left := d.cfg.MaxCallsPerMinute - d.paceStarted
+	if left <= 0 {
+		return 0, w.Add(time.Minute)
+	}
+	return left, time.Time{}
+}
+
+// takeCall spends one call of the pace budget at now; false means none
+// is left this minute.
+func (d *Dispatcher) takeCall(now time.Time) bool {
+	if d.cfg.MaxCallsPerMinute == 0 {
+		return true
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	w := now.Truncate(time.Minute)
+	if !w.Equal(d.paceWindow) {
+		d.paceWindow, d.paceStarted = w, 0
+	}
+	if d.paceStarted >= d.cfg.MaxCallsPerMinute {
+		return false
+	}
+	d.paceStarted++
+	return true
+}
+
+// handle decides and carries out each claimed delivery. It returns the
+// number of calls started.
+func (d *Dispatcher) handle(ctx context.Context, c *Campaign, campaignLoc *time.Location, ds []Delivery) (int, error) {
+	// Calls run on a context that the caller's cancellation does not cut
+	// short: a call in progress finishes and its outcome is recorded.
+	callCtx := context.WithoutCancel(ctx)
+	g, gctx := errgroup.WithContext(callCtx)
+	g.SetLimit(d.cfg.Concurrency)
+	var mu sync.Mutex
+	dialled := 0
+	for i := range ds {
+		dl := ds[i]
+		if ctx.Err() != nil {
+			// Not started: hand the claim back so nobody waits for the lease.
+			d.apply(callCtx, dl, StatusPending, dl.DueAt, "released")
+			continue
+		}
+		g.Go(func() error {
+			started, err := d.deliver(gctx, c, campaignLoc, dl)
+			if started {
+				mu.Lock()
+				dialled++
+				mu.Unlock()
+			}
+			return err
+		})
+	}
+	err := g.Wait()
+	return dialled, err
+}
+
+// deliver handles one claimed delivery: a rescue, an expiry, a DND
+// decision, or a call. It reports whether a call was started.
+func (d *Dispatcher) deliver(ctx context.Context, c *Campaign, campaignLoc *time.Location, dl Delivery) (bool, error) {
+	if dl.Status == StatusDialling {
+		return false, d.rescue(ctx, dl)
+	}
+	loc := campaignLoc
+	if dl.TimeZone != "" {
+		if l, err := loadLocation(dl.TimeZone); err == nil {
+			loc = l
+		}
+	}
+
+	// The time rules are checked at the last moment before the dial.
+	now := d.cfg.Clock.Now()
+	dec := decide(c, loc, now)
+	switch {
+	case dec.status != "":
+		return false, d.apply(ctx, dl, dec.status, time.Time{}, dec.reason)
+	case !dec.deferTo.IsZero():
+		return false, d.apply(ctx, dl, StatusPending, dec.deferTo, dec.reason)
+	}
+	if !d.takeCall(now) {
+		return false, d.apply(ctx, dl, StatusPending, now.Truncate(time.Minute).Add(time.Minute), ReasonPaced)
+	}
+	if err := d.apply(ctx, dl, StatusDialling, time.Time{}, ""); err != nil {
+		return false, err
+	}
+	dl.Attempt++
+	req := CallRequest{
+		IdempotencyKey: dl.IdempotencyKey(), CampaignID: dl.CampaignID, UserID: dl.UserID,
+		Phone: dl.Phone, CallContext: c.CallContext, Attempt: dl.Attempt,
+	}
+	cctx, cancel := context.WithTimeout(ctx, d.cfg.CallTimeout)
+	outcome, callErr := d.cfg.Caller.Call(cctx, req)
+	cancel()
+
+	status, reason := StatusUnknown, ReasonCallerError
+	switch s, ok := outcome.status(); {
+	case callErr != nil && errors.Is(callErr, ErrNotDialled):
+		status, reason = StatusFailed, ReasonNotDialled
+	case callErr != nil:
+		d.log.WarnContext(ctx, "call outcome unknown", "campaign_id", dl.CampaignID,
+			"user_id", dl.UserID, "phone", MaskPhone(dl.Phone), "error", callErr)
+	case ok:
+		status, reason = s, ""
+	default:
+		d.log.WarnContext(ctx, "caller returned an unknown outcome", "campaign_id", dl.CampaignID,
+			"user_id", dl.UserID, "outcome", string(outcome))
+	}
+	return true, d.apply(ctx, dl, status, time.Time{}, reason)
+}
+
+// rescue settles a delivery whose previous holder died while dialling:
+// back to the queue if the Caller confirms no call was placed, unknown
+// otherwise. Nobody is dialled twice on a guess.
+func (d *Dispatcher) rescue(ctx context.Context, dl Delivery) error {
+	if pc, ok := d.cfg.Caller.(PlacementChecker); ok {
+		placed, err := pc.Placed(ctx, dl.IdempotencyKey())
+		if err == nil && !placed {
+			return d.apply(ctx, dl, StatusPending, d.cfg.Clock.Now(), ReasonRescued)
+		}
+	}
+	return d.apply(ctx, dl, StatusUnknown, time.Time{}, ReasonRescued)
+}
+
+// apply writes one lease-checked transition and tells the observer.
+func (d *Dispatcher) apply(ctx context.Context, dl Delivery, to Status, dueAt time.Time, reason string) error {
+	now := d.cfg.Clock.Now()
+	errs, err := d.cfg.Store.Apply(ctx, []Transition{{
+		Key: dl.Key(), Owner: dl.Lease.Owner, Token: dl.Lease.Token,
+		To: to, DueAt: dueAt, Reason: reason, At: now,
+	}})
+	if err != nil {
+		return fmt.Errorf("signedcall: recording %s for user %s: %w", to, dl.UserID, err)
+	}
+	if len(errs) > 0 && errs[0] != nil {
+		if errors.Is(errs[0], ErrLeaseLost) {
+			// Someone rescued it; their write stands.
+			d.log.WarnContext(ctx, "lease lost", "campaign_id", dl.CampaignID, "user_id", dl.UserID, "status", string(to))
+			return nil
+		}
+		return fmt.Errorf("signedcall: recording %s for user %s: %w", to, dl.UserID, errs[0])
+	}
+	attempt := dl.Attempt
+	if to == StatusDialling {
+		attempt++
+	}
+	d.log.DebugContext(ctx, "delivery", "campaign_id", dl.CampaignID, "user_id", dl.UserID,
+		"phone", MaskPhone(dl.Phone), "status", string(to), "reason", reason, "attempt", attempt)
+	if d.cfg.Observer != nil {
+		d.cfg.Observer.ObserveDelivery(ctx, DeliveryEvent{
+			CampaignID: dl.CampaignID, UserID: dl.UserID, Status: to, Reason: reason,
+			Attempt: attempt, DueAt: dueAt, At: now,
+		})
+	}
+	return nil
+}
+
+// Run drives the campaign until it ends or ctx is done: it calls Tick and
+// sleeps on the clock until the next work is due, waking at least every
+// PollInterval to notice changes made by other processes. Calls in
+// progress when ctx ends are finished and recorded; Run then returns
+// ctx's error. On completion it returns the final report.
+func (d *Dispatcher) Run(ctx context.Context, id uuid.UUID, src ProfileSource) (Report, error) {
+	for {
+		step, err := d.Tick(ctx, id, src)
+		if err != nil {
+			return Report{}, err
+		}
+		if step.Done {
+			return d.Report(ctx, id)
+		}
+		wait := step.Next.Sub(d.cfg.Clock.Now())
+		if step.Next.IsZero() || wait > d.cfg.PollInterval {
+			wait = d.cfg.PollInterval
+		}
+		if wait > 0 {
+			t := d.cfg.Clock.Timer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return Report{}, ctx.Err()
+			case <-t.C:
+			}
+		} else if err := ctx.Err(); err != nil {
+			return Report{}, err
+		}
+	}
+}
+
+// MaskPhone hides all but the country-code side and the last two digits
+// of a number, for logs: "+12125550123" becomes "+12*******23".
+func MaskPhone(phone string) string {
+	if len(phone) <= 5 {
+		return "***"
+	}
+	b := []byte(phone)
+	for i := 3; i < len(b)-2; i++ {
+		b[i] = '*'
+	}
+	return string(b)
+}

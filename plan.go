@@ -1,0 +1,212 @@
+package signedcall
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// ControlBuckets is the number of buckets users are hashed into for the
+// control group: a user is in control when ControlBucket is below
+// percent x 100.
+const ControlBuckets = 10000
+
+// ControlBucket returns the control-group bucket, 0 to 9999, of a user in
+// a campaign. It depends only on the pair: the first eight bytes, big
+// endian, of SHA-256("signedcall/control\x00" + campaign ID in canonical
+// text form + "\x00" + user ID), modulo 10,000. List order, list size and
+// re-planning do not move anyone, and each campaign draws its own group.
+func ControlBucket(campaignID uuid.UUID, userID string) int {
+	return int(pairHash("signedcall/control", campaignID, userID) % ControlBuckets)
+}
+
+// InControl reports whether the user is held out of the campaign with the
+// given control percent (0 to 90, two decimals).
+func InControl(campaignID uuid.UUID, userID string, percent float64) bool {
+	return ControlBucket(campaignID, userID) < int(math.Round(percent*100))
+}
+
+// SampleRank is the user's place in the campaign's cap sample: when more
+// users qualify than the cap allows, those with the lowest SampleRank are
+// called (ties, which need a 64-bit collision, go to the lower user ID).
+// It is the first eight bytes, big endian, of SHA-256("signedcall/sample\x00"
+// + campaign ID + "\x00" + user ID): uniform and reproducible.
+func SampleRank(campaignID uuid.UUID, userID string) uint64 {
+	return pairHash("signedcall/sample", campaignID, userID)
+}
+
+func pairHash(domain string, campaignID uuid.UUID, userID string) uint64 {
+	var buf [128]byte
+	b := append(buf[:0], domain...)
+	b = append(b, 0)
+	b = append(b, campaignID.String()...)
+	b = append(b, 0)
+	b = append(b, userID...)
+	sum := sha256.Sum256(b)
+	return binary.BigEndian.Uint64(sum[:8])
+}
+
+// Reach is what evaluating an audience found: how many profiles qualify,
+// how they split, and why the others were left out. Every evaluated
+// profile is counted once: Evaluated = Qualified + sum of Excluded, and
+// Qualified = Control + Unreachable + Capped + Targets.
+type Reach struct {
+	Evaluated   int `json:"evaluated"`
+	Qualified   int `json:"qualified"`
+	Control     int `json:"control"`
+	Unreachable int `json:"unreachable"`
+	Capped      int `json:"capped"`
+	Targets     int `json:"targets"`
+	// Excluded counts profiles that did not qualify, by reason: the first
+	// top-level condition of an All audience they failed, or the whole
+	// audience otherwise, and "missing_id" or "duplicate_id" for
+	// profiles that could not be considered.
+	Excluded map[string]int `json:"excluded"`
+	// UnreachableReasons counts qualified users who cannot be called, by
+	// reason ("no_phone", "invalid_phone").
+	UnreachableReasons map[string]int `json:"unreachable_reasons"`
+}
+
+// Preview evaluates the campaign's audience over src at the campaign's
+// evaluation time (its start) and returns the reach, without writing or
+// calling anything.
+func Preview(ctx context.Context, c *Campaign, src ProfileSource) (Reach, error) {
+	r, _, err := plan(ctx, c, src, time.Time{}, false)
+	return r, err
+}
+
+// plan evaluates the audience and, when keep is set, returns one delivery
+// per qualified user: control, unreachable, capped, or pending at the
+// start. at stamps the final ones.
+func plan(ctx context.Context, c *Campaign, src ProfileSource, at time.Time, keep bool) (Reach, []Delivery, error) {
+	r := Reach{Excluded: map[string]int{}, UnreachableReasons: map[string]int{}}
+	if err := c.Validate(time.Time{}); err != nil {
+		return r, nil, err
+	}
+	loc, _ := c.Location()
+	env := newEvalEnv(c.Schedule.Start, loc)
+
+	// For an All audience, compile each top-level condition separately so
+	// an excluded profile can be told which one it failed.
+	parts := []Predicate{c.Audience}
+	if a, ok := c.Audience.(allPred); ok {
+		parts = a.of
+	}
+	ms := compileAll(env, parts)
+	reasons := make([]string, len(parts))
+	for i, p := range parts {
+		reasons[i] = p.String()
+	}
+
+	type cand struct {
+		rank uint64
+		d    Delivery
+	}
+	var (
+		final []Delivery
+		cands []cand
+		seen  = map[string]struct{}{}
+	)
+	err := src.Each(ctx, func(p *Profile) error {
+		r.Evaluated++
+		if p.ID == "" {
+			r.Excluded["missing_id"]++
+			return nil
+		}
+		if _, dup := seen[p.ID]; dup {
+			r.Excluded["duplicate_id"]++
+			return nil
+		}
+		seen[p.ID] = struct{}{}
+		for i, m := range ms {
+			if !m(p) {
+				r.Excluded[reasons[i]]++
+				return nil
+			}
+		}
+		r.Qualified++
+
+		zone, source := recipientZone(p, c.Schedule.TimeZone)
+		d := Delivery{
+			CampaignID: c.ID, UserID: p.ID, TimeZone: zone, ZoneSource: source,
+			DueAt: c.Schedule.Start, UpdatedAt: at,
+		}
+		finish := func(s Status, reason string) {
+			if keep {
+				d.Status, d.Reason, d.FinishedAt = s, reason, at
+				final = append(final, d)
+			}
+		}
+		if InControl(c.ID, p.ID, c.ControlPercent) {
+			r.Control++
+			finish(StatusControl, "control_group")
+			return nil
+		}
+		if reason := phoneProblem(p.Phone); reason != "" {
+			r.Unreachable++
+			r.UnreachableReasons[reason]++
+			finish(StatusUnreachable, reason)
+			return nil
+		}
+		d.Phone, d.Status = p.Phone, StatusPending
+		cands = append(cands, cand{SampleRank(c.ID, p.ID), d})
+		return nil
+	})
+	if err != nil {
+		return r, nil, fmt.Errorf("signedcall: evaluating audience: %w", err)
+	}
+
+	// Keep the cap's lowest sample ranks; the rest are recorded as capped.
+	if c.Cap > 0 && len(cands) > c.Cap {
+		slices.SortFunc(cands, func(a, b cand) int {
+			return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(a.d.UserID, b.d.UserID))
+		})
+		for i := c.Cap; i < len(cands); i++ {
+			d := cands[i].d
+			d.Phone, d.Status, d.Reason, d.FinishedAt = "", StatusCapped, "over_cap", at
+			if keep {
+				final = append(final, d)
+			}
+		}
+		r.Capped = len(cands) - c.Cap
+		cands = cands[:c.Cap]
+	}
+	r.Targets = len(cands)
+	if !keep {
+		return r, nil, nil
+	}
+	out := make([]Delivery, 0, len(final)+len(cands))
+	out = append(out, final...)
+	for _, cd := range cands {
+		out = append(out, cd.d)
+	}
+	return r, out, nil
+}
+
+// phoneProblem returns why a number cannot be dialled, or "" if it looks
+// like E.164: a plus sign, a non-zero first digit and 8 to 15 digits.
+//
+// TODO(phone): validate against the numbering plan (prefixes, lengths per
+// country); until then a well-formed but unallocated number is dialled
+// and fails at the carrier.
+func phoneProblem(phone string) string {
+	if phone == "" {
+		return "no_phone"
+	}
+	if len(phone) < 9 || len(phone) > 16 || phone[0] != '+' || phone[1] == '0' {
+		return "invalid_phone"
+	}
+	for i := 1; i < len(phone); i++ {
+		if phone[i] < '0' || phone[i] > '9' {
+			return "invalid_phone"
+		}
+	}
+	return ""
+}

@@ -1,0 +1,61 @@
+package signedcall
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// Report is a campaign's state and the count of its deliveries in each
+// status.
+type Report struct {
+	CampaignID uuid.UUID
+	State      CampaignState
+	// Counts has an entry for every status with at least one delivery.
+	Counts map[Status]int
+	// Total is the number of deliveries.
+	Total int
+}
+
+// ReportOf builds the report of a campaign from a Store.
+func ReportOf(ctx context.Context, st Store, id uuid.UUID) (Report, error) {
+	c, err := st.Campaign(ctx, id)
+	if err != nil {
+		return Report{}, err
+	}
+	counts, err := st.Counts(ctx, id)
+	if err != nil {
+		return Report{}, err
+	}
+	r := Report{CampaignID: id, State: c.State, Counts: map[Status]int{}}
+	for s, n := range counts {
+		if n > 0 {
+			r.Counts[s] = n
+			r.Total += n
+		}
+	}
+	return r, nil
+}
+
+// Called is the number of deliveries whose call was placed and has an
+// outcome: answered, declined, missed, busy and failed.
+func (r Report) Called() int {
+	return r.Counts[StatusAnswered] + r.Counts[StatusDeclined] + r.Counts[StatusMissed] +
+		r.Counts[StatusBusy] + r.Counts[StatusFailed]
+}
+
+// String renders the report as an aligned table with every final status.
+func (r Report) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "campaign %s: %s, %d deliveries\n", r.CampaignID, r.State, r.Total)
+	for _, s := range append([]Status{StatusPending, StatusClaimed, StatusDialling}, FinalStatuses...) {
+		n := r.Counts[s]
+		if !s.Final() && n == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "  %-16s %7d\n", s, n)
+	}
+	return b.String()
+}

@@ -1,0 +1,252 @@
+package signedcall
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Status is the state of one delivery. A delivery starts as
+// [StatusPending], is held as [StatusClaimed] while a dispatcher decides
+// what to do with it, becomes [StatusDialling] just before the Caller is
+// asked to place the call, and ends in exactly one final state.
+type Status string
+
+// Delivery states. Every status after StatusDialling is final: once a
+// delivery reaches one, no Store accepts another change to it.
+const (
+	StatusPending  Status = "pending"
+	StatusClaimed  Status = "claimed"
+	StatusDialling Status = "dialling"
+
+	StatusAnswered     Status = "answered"
+	StatusDeclined     Status = "declined"
+	StatusMissed       Status = "missed"
+	StatusBusy         Status = "busy"
+	StatusFailed       Status = "failed"
+	StatusControl      Status = "control"
+	StatusCapped       Status = "capped"
+	StatusDiscardedDND Status = "discarded_dnd"
+	StatusExpired      Status = "expired_cutoff"
+	StatusUnreachable  Status = "unreachable"
+	StatusUnknown      Status = "unknown"
+	StatusStopped      Status = "stopped"
+)
+
+// FinalStatuses lists every final status in report order.
+var FinalStatuses = []Status{
+	StatusAnswered, StatusDeclined, StatusMissed, StatusBusy, StatusFailed,
+	StatusControl, StatusCapped, StatusDiscardedDND, StatusExpired,
+	StatusUnreachable, StatusUnknown, StatusStopped,
+}
+
+// Final reports whether s is a final state.
+func (s Status) Final() bool {
+	switch s {
+	case StatusPending, StatusClaimed, StatusDialling:
+		return false
+	}
+	return s.Valid()
+}
+
+// Valid reports whether s is one of the declared statuses.
+func (s Status) Valid() bool {
+	switch s {
+	case StatusPending, StatusClaimed, StatusDialling:
+		return true
+	}
+	for _, f := range FinalStatuses {
+		if s == f {
+			return true
+		}
+	}
+	return false
+}
+
+// ZoneSource says which input decided a recipient's time zone.
+type ZoneSource string
+
+// Time-zone sources, in the order they are tried.
+const (
+	ZoneFromProfile  ZoneSource = "profile"
+	ZoneFromCampaign ZoneSource = "campaign"
+)
+
+// Delivery is the record of one user in one campaign: a call to make, or
+// the reason none is made. There is at most one per (CampaignID, UserID).
+type Delivery struct {
+	CampaignID uuid.UUID `json:"campaign_id"`
+	UserID     string    `json:"user_id"`
+
+	// Phone is the E.164 number to call; empty for control and
+	// unreachable deliveries that will never be dialled.
+	Phone string `json:"phone,omitempty"`
+
+	// TimeZone is the IANA zone DND is read in, and ZoneSource says
+	// where it came from.
+	TimeZone   string     `json:"time_zone"`
+	ZoneSource ZoneSource `json:"zone_source"`
+
+	Status Status `json:"status"`
+
+	// DueAt is the earliest instant the call may start. Deferral moves it.
+	DueAt time.Time `json:"due_at"`
+
+	// Attempt counts dial attempts started, so the first call has
+	// Attempt 1 in its CallRequest.
+	Attempt int `json:"attempt"`
+
+	// Lease is the current claim; zero when nobody holds the delivery.
+	Lease Lease `json:"lease"`
+
+	// Reason is a short machine-friendly note on why the delivery is in
+	// its state (for example "dnd_hours" or "no_phone").
+	Reason string `json:"reason,omitempty"`
+
+	UpdatedAt  time.Time `json:"updated_at"`
+	FinishedAt time.Time `json:"finished_at,omitempty"`
+}
+
+// Key identifies a delivery.
+type Key struct {
+	CampaignID uuid.UUID
+	UserID     string
+}
+
+// Key returns the delivery's key.
+func (d *Delivery) Key() Key { return Key{d.CampaignID, d.UserID} }
+
+// IdempotencyKey is the key a Caller receives for the current attempt:
+// the same for every retry of the same attempt, different across attempts.
+func (d *Delivery) IdempotencyKey() string {
+	return fmt.Sprintf("%s:%s:%d", d.CampaignID, d.UserID, d.Attempt)
+}
+
+// Lease is a time-bounded claim on a delivery. Token is a number the
+// Store makes unique per claim of the delivery, so a holder whose lease
+// was rescued and claimed again cannot write, even under the same Owner.
+type Lease struct {
+	Owner   string    `json:"owner,omitempty"`
+	Token   int64     `json:"token,omitempty"`
+	Expires time.Time `json:"expires,omitempty"`
+}
+
+// ClaimRequest asks a Store for due deliveries of one campaign.
+type ClaimRequest struct {
+	CampaignID uuid.UUID
+	Owner      string
+	// Now is the instant the claim is made; due and expiry tests use it.
+	Now time.Time
+	// Lease is how long the claim lasts from Now.
+	Lease time.Duration
+	// Limit is the most deliveries to return; it must be positive.
+	Limit int
+}
+
+// Transition is a lease-checked write to one delivery. The Store applies it
+// only if the delivery's lease still has the given Owner and Token and the
+// delivery is not final; otherwise it returns [ErrLeaseLost] and changes
+// nothing.
+type Transition struct {
+	Key   Key
+	Owner string
+	Token int64
+	// To is the new status: StatusDialling, StatusPending (release, for
+	// deferral) or a final status.
+	To Status
+	// DueAt is the new due time when To is StatusPending.
+	DueAt  time.Time
+	Reason string
+	At     time.Time
+}
+
+// Store keeps campaigns and deliveries. Implementations must be safe for
+// concurrent use by several goroutines and, for shared databases, by
+// several processes. The conformance suite in store/storetest checks every
+// rule documented here; run it against any new implementation.
+type Store interface {
+	// CreateCampaign stores a new campaign. It returns ErrCampaignExists
+	// if the ID is taken.
+	CreateCampaign(ctx context.Context, c *Campaign) error
+
+	// Campaign returns a copy of the stored campaign, or ErrNotFound.
+	Campaign(ctx context.Context, id uuid.UUID) (*Campaign, error)
+
+	// UpdateCampaign replaces a draft campaign's definition. It returns
+	// ErrImmutable if the stored campaign is no longer a draft and
+	// ErrNotFound if it does not exist.
+	UpdateCampaign(ctx context.Context, c *Campaign) error
+
+	// PublishCampaign moves a draft to scheduled and stores the
+	// acknowledgement with it, atomically. It returns ErrStateConflict if
+	// the campaign is not a draft.
+	PublishCampaign(ctx context.Context, id uuid.UUID, ack Acknowledgement) error
+
+	// TransitionCampaign moves a campaign to state to if its current state
+	// is one of from; otherwise it returns ErrStateConflict and changes
+	// nothing.
+	TransitionCampaign(ctx context.Context, id uuid.UUID, from []CampaignState, to CampaignState, at time.Time) error
+
+	// Materialize writes every delivery of a campaign in one atomic step
+	// and marks the campaign materialized. Either all are written or none.
+	// It returns ErrAlreadyMaterialized if that already happened, and
+	// ErrDuplicateDelivery if two deliveries share a user, or a delivery
+	// names another campaign.
+	Materialize(ctx context.Context, campaignID uuid.UUID, ds []Delivery) error
+
+	// Claim leases up to req.Limit deliveries of the campaign that are
+	// either pending with DueAt <= req.Now, or claimed or dialling with a
+	// lease that expired at or before req.Now. Each returned delivery has
+	// its new Lease; its Status is StatusClaimed if it was pending or
+	// claimed, and stays StatusDialling if the previous holder may have
+	// placed the call, so the caller can decide what a rescue means.
+	// Deliveries are returned in DueAt order, then by UserID. Selection
+	// and lease are one atomic step: two concurrent claims never return
+	// the same delivery.
+	Claim(ctx context.Context, req ClaimRequest) ([]Delivery, error)
+
+	// Apply writes the transitions in order. Each is checked on its own;
+	// the returned slice has one error per transition (nil when applied,
+	// ErrLeaseLost when the lease was not held, ErrNotFound when the key
+	// is unknown). The error result is for failures of the Store itself.
+	Apply(ctx context.Context, ts []Transition) ([]error, error)
+
+	// FinishRemaining gives status to every delivery of the campaign that
+	// is pending, or claimed or dialling with a lease that expired at or
+	// before at; a delivery in StatusDialling whose lease expired gets
+	// StatusUnknown instead, since its call may have been placed. Leases
+	// still held are left alone. It returns the number changed.
+	FinishRemaining(ctx context.Context, campaignID uuid.UUID, status Status, reason string, at time.Time) (int, error)
+
+	// Counts returns how many deliveries of the campaign are in each status.
+	Counts(ctx context.Context, campaignID uuid.UUID) (map[Status]int, error)
+
+	// NextDue returns the earliest DueAt among pending deliveries and the
+	// earliest lease expiry among claimed or dialling ones, whichever is
+	// sooner, and false when the campaign has neither.
+	NextDue(ctx context.Context, campaignID uuid.UUID) (time.Time, bool, error)
+
+	// Delivery returns one delivery, or ErrNotFound.
+	Delivery(ctx context.Context, key Key) (Delivery, error)
+
+	// Deliveries calls fn for every delivery of the campaign in UserID
+	// order, stopping at the first error fn returns.
+	Deliveries(ctx context.Context, campaignID uuid.UUID, fn func(Delivery) error) error
+}
+
+// CloneCampaign returns a deep copy of c by way of its JSON form, which is
+// what Store implementations keep. It is exported for Store authors.
+func CloneCampaign(c *Campaign) (*Campaign, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	out := new(Campaign)
+	if err := json.Unmarshal(b, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
