@@ -20,17 +20,21 @@ func (c Clock) valid() bool { return c >= 0 && c < 24*60 }
 // String returns c as HH:MM.
 func (c Clock) String() string { return fmt.Sprintf("%02d:%02d", int(c)/60, int(c)%60) }
 
-// ParseClock parses HH:MM (24-hour).
+// ParseClock parses HH:MM (24-hour): exactly two digits, a colon and two
+// digits, from 00:00 to 23:59.
 func ParseClock(s string) (Clock, error) {
-	var h, m int
-	if len(s) != 5 || s[2] != ':' {
+	if len(s) != 5 || s[2] != ':' || !isDigit(s[0]) || !isDigit(s[1]) || !isDigit(s[3]) || !isDigit(s[4]) {
 		return 0, fmt.Errorf("signedcall: clock %q: want HH:MM", s)
 	}
-	if _, err := fmt.Sscanf(s, "%02d:%02d", &h, &m); err != nil || h > 23 || m > 59 || h < 0 || m < 0 {
+	h := int(s[0]-'0')*10 + int(s[1]-'0')
+	m := int(s[3]-'0')*10 + int(s[4]-'0')
+	if h > 23 || m > 59 {
 		return 0, fmt.Errorf("signedcall: clock %q: want HH:MM between 00:00 and 23:59", s)
 	}
 	return At(h, m), nil
 }
+
+func isDigit(b byte) bool { return '0' <= b && b <= '9' }
 
 // MarshalText implements encoding.TextMarshaler.
 func (c Clock) MarshalText() ([]byte, error) {
@@ -190,11 +194,11 @@ func clockOf(t time.Time) Clock { return Clock(t.Hour()*60 + t.Minute()) }
 // true for loc. A DST gap is handled by the instants themselves: if the
 // window ends at a wall time the clocks skip, the first open instant is
 // the end of the gap. It returns false if no open instant exists within
-// eight days, which only a DND that Validate rejects can cause.
+// fifteen days, which only a DND that Validate rejects can cause.
 func (d DND) NextOpen(t time.Time, loc *time.Location) (time.Time, bool) {
 	bounds := d.boundaries()
 	cur := t.In(loc)
-	limit := t.AddDate(0, 0, 8)
+	limit := t.AddDate(0, 0, nextOpenDays)
 	for !cur.After(limit) {
 		if d.Open(cur, loc) {
 			return cur, true
@@ -203,6 +207,13 @@ func (d DND) NextOpen(t time.Time, loc *time.Location) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// nextOpenDays bounds NextOpen's search. A DND that validates is open for
+// at least one minute of some weekday, so an open instant comes within a
+// week, or within two when a DST change skips every open minute of that
+// day (Sunday 02:00-03:00 only, on a spring-forward Sunday): fifteen
+// days cover both.
+const nextOpenDays = 15
 
 // boundaries lists the times of day at which openness may change, sorted.
 func (d DND) boundaries() []Clock {

@@ -6,13 +6,13 @@ import (
 
 // recipientZone picks the zone DND is read in for a profile: its own IANA
 // zone when that is known, otherwise the campaign's, never UTC or the
-// host's zone.
+// host's zone. A nil profile is read in the campaign's zone.
 //
 // TODO(zones): the phone number's prefix and the profile's city come
 // before the campaign fallback; until they do, a profile without a zone
 // is read in the campaign's zone even when its number says otherwise.
 func recipientZone(p *Profile, campaignZone string) (string, ZoneSource) {
-	if p.TimeZone != "" {
+	if p != nil && p.TimeZone != "" {
 		if _, err := loadLocation(p.TimeZone); err == nil {
 			return p.TimeZone, ZoneFromProfile
 		}
