@@ -3,6 +3,7 @@ package signedcall
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -45,11 +46,40 @@ func newEvalEnv(at time.Time, loc *time.Location) *evalEnv {
 // Matches reports whether p matches pred at instant at, with day windows
 // and ages read in loc. It is the one-profile form of the evaluation a
 // campaign runs; a predicate that Validate would reject never matches.
+// A nil profile or a nil location never matches.
 func Matches(pred Predicate, p *Profile, at time.Time, loc *time.Location) bool {
-	if pred == nil || len(pred.validate("audience")) > 0 {
+	pred = derefPred(pred)
+	if pred == nil || p == nil || loc == nil || len(pred.validate("audience")) > 0 {
 		return false
 	}
 	return pred.compile(newEvalEnv(at, loc))(p)
+}
+
+// derefPred turns a pointer to a predicate value (say &Did("x"), whose
+// method set also satisfies Predicate) into the value, so that it is
+// validated, encoded and compiled like the value. A nil pointer becomes
+// nil, so that it is reported as missing instead of panicking.
+func derefPred(p Predicate) Predicate {
+	if v := reflect.ValueOf(p); v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return nil
+		}
+		if d, ok := v.Elem().Interface().(Predicate); ok {
+			return d
+		}
+	}
+	return p
+}
+
+func derefPreds(ps []Predicate) []Predicate {
+	if ps == nil {
+		return nil
+	}
+	out := make([]Predicate, len(ps))
+	for i, p := range ps {
+		out[i] = derefPred(p)
+	}
+	return out
 }
 
 // ---- combinators ----
@@ -59,14 +89,14 @@ type anyPred struct{ of []Predicate }
 type notPred struct{ p Predicate }
 
 // All matches a profile that every one of ps matches.
-func All(ps ...Predicate) Predicate { return allPred{slices.Clone(ps)} }
+func All(ps ...Predicate) Predicate { return allPred{derefPreds(ps)} }
 
 // Any matches a profile that at least one of ps matches.
-func Any(ps ...Predicate) Predicate { return anyPred{slices.Clone(ps)} }
+func Any(ps ...Predicate) Predicate { return anyPred{derefPreds(ps)} }
 
 // Not matches exactly the profiles p does not match: for any population,
 // p and Not(p) partition it.
-func Not(p Predicate) Predicate { return notPred{p} }
+func Not(p Predicate) Predicate { return notPred{derefPred(p)} }
 
 func (a allPred) kind() string { return "all" }
 func (a anyPred) kind() string { return "any" }
@@ -100,7 +130,7 @@ func validateList(field string, ps []Predicate) []error {
 	var errs []error
 	for i, p := range ps {
 		f := fmt.Sprintf("%s.of[%d]", field, i)
-		if p == nil {
+		if p = derefPred(p); p == nil {
 			errs = append(errs, invalid(f, "is nil"))
 			continue
 		}
@@ -112,10 +142,11 @@ func validateList(field string, ps []Predicate) []error {
 func (a allPred) validate(field string) []error { return validateList(field, a.of) }
 func (a anyPred) validate(field string) []error { return validateList(field, a.of) }
 func (n notPred) validate(field string) []error {
-	if n.p == nil {
+	p := derefPred(n.p)
+	if p == nil {
 		return []error{invalid(field+".predicate", "is required")}
 	}
-	return n.p.validate(field + ".predicate")
+	return p.validate(field + ".predicate")
 }
 
 func (a allPred) compile(env *evalEnv) matcher {
@@ -276,20 +307,29 @@ func (e EventPredicate) validate(field string) []error {
 	}
 	hasRange := !e.From.IsZero() || !e.To.IsZero()
 	if e.LastDays < 0 || e.LastDays > MaxLastDays {
-		errs = append(errs, invalid(field+".last_days", "must be between 1 and %d, got %d", MaxLastDays, e.LastDays))
+		errs = append(errs, invalid(field+".last_days", "must be between 1 and %d (or 0 for no window), got %d", MaxLastDays, e.LastDays))
 	}
 	if e.LastDays > 0 && hasRange {
 		errs = append(errs, invalid(field, "give last_days or from/to, not both"))
 	}
 	if hasRange {
-		switch {
-		case e.From.IsZero() || e.To.IsZero():
-			errs = append(errs, invalid(field+".from", "from and to must both be set"))
-		case !e.From.valid():
-			errs = append(errs, invalid(field+".from", "%s is not a calendar date", e.From))
-		case !e.To.valid():
-			errs = append(errs, invalid(field+".to", "%s is not a calendar date", e.To))
-		case dateLess(e.To, e.From):
+		fromOK, toOK := true, true
+		for _, d := range []struct {
+			name  string
+			date  Date
+			other string
+			ok    *bool
+		}{{"from", e.From, "to", &fromOK}, {"to", e.To, "from", &toOK}} {
+			switch {
+			case d.date.IsZero():
+				errs = append(errs, invalid(field+"."+d.name, "is required when %s is set", d.other))
+				*d.ok = false
+			case !d.date.valid():
+				errs = append(errs, invalid(field+"."+d.name, "%s is not a calendar date", d.date))
+				*d.ok = false
+			}
+		}
+		if fromOK && toOK && dateLess(e.To, e.From) {
 			errs = append(errs, invalid(field+".to", "%s is before from %s", e.To, e.From))
 		}
 	}
@@ -317,7 +357,13 @@ func (e EventPredicate) compile(env *evalEnv) matcher {
 	bounded := false
 	switch {
 	case e.LastDays > 0:
-		lo, bounded = env.at.In(env.loc).AddDate(0, 0, -e.LastDays), true
+		// Calendar days back, read like any other local time: a wall
+		// time that DST skips moves forward by the gap (AddDate would
+		// leave the choice to the time package).
+		l := env.at.In(env.loc)
+		lo = LocalTime(env.loc, l.Year(), l.Month(), l.Day()-e.LastDays, l.Hour(), l.Minute()).
+			Add(time.Duration(l.Second())*time.Second + time.Duration(l.Nanosecond()))
+		bounded = true
 	case !e.From.IsZero():
 		lo, bounded = LocalTime(env.loc, e.From.Year, e.From.Month, e.From.Day, 0, 0), true
 		end := LocalTime(env.loc, e.To.Year, e.To.Month, e.To.Day+1, 0, 0)
@@ -442,10 +488,15 @@ func (c Condition) String() string {
 	return fmt.Sprintf("%s %s %v", c.Property, c.Op, c.Value)
 }
 
+// scalarOK reports whether v is a comparable value: a string, a boolean
+// or a finite number (NaN and infinities have no JSON form, and NaN
+// equals nothing).
 func scalarOK(v any) bool {
-	switch v.(type) {
-	case string, bool, float64:
+	switch x := v.(type) {
+	case string, bool:
 		return true
+	case float64:
+		return !math.IsNaN(x) && !math.IsInf(x, 0)
 	}
 	return false
 }
@@ -458,14 +509,14 @@ func (c Condition) validate(field string) []error {
 	switch c.Op {
 	case Eq, Ne:
 		if !scalarOK(c.Value) {
-			errs = append(errs, invalid(field+".value", "%s needs a string, number or boolean, got %T", c.Op, c.Value))
+			errs = append(errs, invalid(field+".value", "%s needs a string, finite number or boolean, got %T %v", c.Op, c.Value, c.Value))
 		}
 	case Gt, Gte, Lt, Lte:
 		switch v := c.Value.(type) {
 		case string:
 		case float64:
-			if math.IsNaN(v) {
-				errs = append(errs, invalid(field+".value", "must not be NaN"))
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				errs = append(errs, invalid(field+".value", "must be a finite number, got %v", v))
 			}
 		default:
 			errs = append(errs, invalid(field+".value", "%s needs a number or string, got %T", c.Op, c.Value))
@@ -478,7 +529,7 @@ func (c Condition) validate(field string) []error {
 		}
 		for i, v := range vs {
 			if !scalarOK(v) {
-				errs = append(errs, invalid(fmt.Sprintf("%s.value[%d]", field, i), "needs a string, number or boolean, got %T", v))
+				errs = append(errs, invalid(fmt.Sprintf("%s.value[%d]", field, i), "needs a string, finite number or boolean, got %T %v", v, v))
 			}
 		}
 	case Contains:

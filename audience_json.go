@@ -84,7 +84,7 @@ func MarshalPredicate(p Predicate) ([]byte, error) {
 }
 
 func toJSON(p Predicate) (*predJSON, error) {
-	if p == nil {
+	if p = derefPred(p); p == nil {
 		return nil, errors.New("signedcall: cannot encode a nil predicate")
 	}
 	j := &predJSON{Kind: p.kind()}
@@ -284,9 +284,16 @@ func condFromJSON(cj condJSON, path string) (Condition, error) {
 		if err := json.Unmarshal(cj.Value, &v); err != nil {
 			return c, fmt.Errorf("%s.value: %w", path, err)
 		}
-		switch v.(type) {
+		switch x := v.(type) {
 		case map[string]any:
 			return c, fmt.Errorf("%s.value: an object is not a comparable value", path)
+		case []any:
+			for i, e := range x {
+				switch e.(type) {
+				case map[string]any, []any:
+					return c, fmt.Errorf("%s.value[%d]: a list may hold only strings, numbers and booleans", path, i)
+				}
+			}
 		}
 		c.Value = normValue(v)
 	}

@@ -171,10 +171,10 @@ func (c *Campaign) Validate(now time.Time) error {
 	} else if utf8.RuneCountInString(c.Name) > MaxNameLen {
 		add(invalid("name", "must be at most %d characters", MaxNameLen))
 	}
-	if c.Audience == nil {
+	if a := derefPred(c.Audience); a == nil {
 		add(invalid("audience", "is required: an empty audience definition would call everyone"))
 	} else {
-		add(c.Audience.validate("audience")...)
+		add(a.validate("audience")...)
 	}
 	if math.IsNaN(c.ControlPercent) || c.ControlPercent < 0 || c.ControlPercent > MaxControlPercent {
 		add(invalid("control_percent", "must be between 0 and %d, got %v", MaxControlPercent, c.ControlPercent))
@@ -233,7 +233,10 @@ type Builder struct {
 	startNow bool
 	// local start and cut-off, resolved in the campaign zone at Build.
 	startLocal, cutLocal *wallTime
-	errs                 []error
+	// hourErrs holds the DNDHours calls that did not parse, by their index
+	// in DND.Hours, where a placeholder window keeps the later windows at
+	// the index their own errors name.
+	hourErrs map[int]*ValidationError
 }
 
 type wallTime struct {
@@ -263,7 +266,7 @@ func (b *Builder) WithClock(c clock.Clock) *Builder { b.clock = c; return b }
 func (b *Builder) ID(id uuid.UUID) *Builder { b.c.ID = id; return b }
 
 // Audience sets who qualifies.
-func (b *Builder) Audience(p Predicate) *Builder { b.c.Audience = p; return b }
+func (b *Builder) Audience(p Predicate) *Builder { b.c.Audience = derefPred(p); return b }
 
 // ControlPercent sets the share of qualified users held out (0 to 90).
 func (b *Builder) ControlPercent(p float64) *Builder { b.c.ControlPercent = p; return b }
@@ -307,10 +310,13 @@ func (b *Builder) DNDDays(days ...time.Weekday) *Builder {
 func (b *Builder) DNDHours(from, to string) *Builder {
 	f, err1 := ParseClock(from)
 	t, err2 := ParseClock(to)
-	i := len(b.c.Delivery.DND.Hours) + len(b.errs)
+	i := len(b.c.Delivery.DND.Hours)
 	if err1 != nil || err2 != nil {
-		b.errs = append(b.errs, invalid(fmt.Sprintf("delivery.dnd.hours[%d]", i), "want HH:MM-HH:MM, got %q-%q", from, to))
-		return b
+		if b.hourErrs == nil {
+			b.hourErrs = map[int]*ValidationError{}
+		}
+		b.hourErrs[i] = invalid(fmt.Sprintf("delivery.dnd.hours[%d]", i), "want HH:MM-HH:MM, got %q-%q", from, to)
+		f, t = -1, -1 // never valid, so Build cannot succeed with it
 	}
 	b.c.Delivery.DND.Hours = append(b.c.Delivery.DND.Hours, Window{f, t})
 	return b
@@ -336,7 +342,15 @@ func (b *Builder) Build() (*Campaign, error) {
 	if c.ID == uuid.Nil {
 		c.ID = newV7(now)
 	}
-	errs := append([]error(nil), b.errs...)
+	// Errors that only restate another one are left out: a wall-clock
+	// start or cut-off cannot be resolved in an unknown zone (the zone's
+	// error says why; "is required" would be wrong), and a DNDHours call
+	// that did not parse is reported by its own error, not by the
+	// placeholder window standing for it.
+	skip := map[string]bool{}
+	for i := range b.hourErrs {
+		skip[fmt.Sprintf("delivery.dnd.hours[%d]", i)] = true
+	}
 	if loc, err := loadLocation(c.Schedule.TimeZone); err == nil && c.Schedule.TimeZone != "" {
 		if w := b.startLocal; w != nil {
 			c.Schedule.Start = LocalTime(loc, w.y, w.m, w.d, w.hh, w.min)
@@ -344,13 +358,32 @@ func (b *Builder) Build() (*Campaign, error) {
 		if w := b.cutLocal; w != nil {
 			c.Schedule.CutOff = LocalTime(loc, w.y, w.m, w.d, w.hh, w.min)
 		}
+	} else {
+		skip["schedule.start"] = b.startLocal != nil && !b.startNow
+		skip["schedule.cut_off"] = b.cutLocal != nil
 	}
 	if b.startNow {
 		c.Schedule.Start = now
 	}
 	c.CreatedAt, c.UpdatedAt = now, now
+	var errs []error
+	for i := range len(c.Delivery.DND.Hours) {
+		if e, ok := b.hourErrs[i]; ok {
+			errs = append(errs, e)
+		}
+	}
 	if err := c.Validate(now); err != nil {
-		errs = append(errs, err)
+		list := []error{err}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			list = j.Unwrap()
+		}
+		for _, e := range list {
+			var ve *ValidationError
+			if errors.As(e, &ve) && skip[ve.Field] {
+				continue
+			}
+			errs = append(errs, e)
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -407,7 +440,9 @@ type campaignJSON struct {
 }
 
 // MarshalJSON writes the versioned campaign shape documented in doc.go.
-func (c *Campaign) MarshalJSON() ([]byte, error) {
+// It has a value receiver so that a Campaign value, not only a pointer,
+// is written in this shape.
+func (c Campaign) MarshalJSON() ([]byte, error) {
 	j := campaignJSON{
 		Version: JSONVersion, ID: c.ID, Name: c.Name,
 		ControlPercent: c.ControlPercent, Cap: c.Cap, Schedule: c.Schedule,

@@ -51,7 +51,7 @@ var (
 )
 
 // ValidationError reports one broken rule. Field is a dotted path into the
-// campaign (for example "audience.all[1].radius_km" or "delivery.dnd.hours[0]"),
+// campaign (for example "audience.of[1].km" or "delivery.dnd.hours[0]"),
 // Rule says what was expected. Build and Validate return several of them
 // joined with [errors.Join]; each matches [ErrInvalid] with [errors.Is] and
 // can be extracted with [errors.As].
