@@ -66,8 +66,9 @@ type Reach struct {
 	Targets     int `json:"targets"`
 	// Excluded counts profiles that did not qualify, by reason: the first
 	// top-level condition of an All audience they failed, or the whole
-	// audience otherwise, and "missing_id" or "duplicate_id" for
-	// profiles that could not be considered.
+	// audience otherwise; "missing_id" for profiles without an ID; and
+	// "duplicate_id" for a qualifying profile whose ID already qualified
+	// earlier in the source (the first one is used).
 	Excluded map[string]int `json:"excluded"`
 	// UnreachableReasons counts qualified users who cannot be called, by
 	// reason ("no_phone", "invalid_phone").
@@ -105,14 +106,18 @@ func plan(ctx context.Context, c *Campaign, src ProfileSource, at time.Time, kee
 		reasons[i] = p.String()
 	}
 
+	// A candidate is a reachable, non-control user, kept small: for a
+	// preview without a cap only the count matters.
 	type cand struct {
-		rank uint64
-		d    Delivery
+		rank              uint64
+		user, phone, zone string
+		source            ZoneSource
 	}
 	var (
-		final []Delivery
-		cands []cand
-		seen  = map[string]struct{}{}
+		final      []Delivery
+		cands      []cand
+		candidates int
+		seen       = map[string]struct{}{}
 	)
 	err := src.Each(ctx, func(p *Profile) error {
 		r.Evaluated++
@@ -120,43 +125,44 @@ func plan(ctx context.Context, c *Campaign, src ProfileSource, at time.Time, kee
 			r.Excluded["missing_id"]++
 			return nil
 		}
-		if _, dup := seen[p.ID]; dup {
-			r.Excluded["duplicate_id"]++
-			return nil
-		}
-		seen[p.ID] = struct{}{}
 		for i, m := range ms {
 			if !m(p) {
 				r.Excluded[reasons[i]]++
 				return nil
 			}
 		}
+		// Only qualified IDs are remembered: a million-profile source
+		// costs a map of its audience, not of everyone.
+		if _, dup := seen[p.ID]; dup {
+			r.Excluded["duplicate_id"]++
+			return nil
+		}
+		seen[p.ID] = struct{}{}
 		r.Qualified++
 
-		zone, source := recipientZone(p, c.Schedule.TimeZone)
-		d := Delivery{
-			CampaignID: c.ID, UserID: p.ID, TimeZone: zone, ZoneSource: source,
-			DueAt: c.Schedule.Start, UpdatedAt: at,
-		}
-		finish := func(s Status, reason string) {
-			if keep {
-				d.Status, d.Reason, d.FinishedAt = s, reason, at
-				final = append(final, d)
-			}
-		}
 		if InControl(c.ID, p.ID, c.ControlPercent) {
 			r.Control++
-			finish(StatusControl, "control_group")
+			if keep {
+				final = append(final, finalDelivery(c, p, StatusControl, "control_group", at))
+			}
 			return nil
 		}
 		if reason := phoneProblem(p.Phone); reason != "" {
 			r.Unreachable++
 			r.UnreachableReasons[reason]++
-			finish(StatusUnreachable, reason)
+			if keep {
+				final = append(final, finalDelivery(c, p, StatusUnreachable, reason, at))
+			}
 			return nil
 		}
-		d.Phone, d.Status = p.Phone, StatusPending
-		cands = append(cands, cand{SampleRank(c.ID, p.ID), d})
+		candidates++
+		if keep || c.Cap > 0 {
+			cands = append(cands, cand{rank: SampleRank(c.ID, p.ID), user: p.ID})
+			if keep {
+				zone, source := recipientZone(p, c.Schedule.TimeZone)
+				cands[len(cands)-1].phone, cands[len(cands)-1].zone, cands[len(cands)-1].source = p.Phone, zone, source
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -164,30 +170,40 @@ func plan(ctx context.Context, c *Campaign, src ProfileSource, at time.Time, kee
 	}
 
 	// Keep the cap's lowest sample ranks; the rest are recorded as capped.
-	if c.Cap > 0 && len(cands) > c.Cap {
+	r.Targets = candidates
+	if c.Cap > 0 && candidates > c.Cap {
 		slices.SortFunc(cands, func(a, b cand) int {
-			return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(a.d.UserID, b.d.UserID))
+			return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(a.user, b.user))
 		})
-		for i := c.Cap; i < len(cands); i++ {
-			d := cands[i].d
-			d.Phone, d.Status, d.Reason, d.FinishedAt = "", StatusCapped, "over_cap", at
-			if keep {
-				final = append(final, d)
-			}
-		}
-		r.Capped = len(cands) - c.Cap
-		cands = cands[:c.Cap]
+		r.Capped, r.Targets = candidates-c.Cap, c.Cap
 	}
-	r.Targets = len(cands)
 	if !keep {
 		return r, nil, nil
 	}
 	out := make([]Delivery, 0, len(final)+len(cands))
 	out = append(out, final...)
-	for _, cd := range cands {
-		out = append(out, cd.d)
+	for i, cd := range cands {
+		d := Delivery{
+			CampaignID: c.ID, UserID: cd.user, TimeZone: cd.zone, ZoneSource: cd.source,
+			DueAt: c.Schedule.Start, UpdatedAt: at,
+		}
+		if i < r.Targets {
+			d.Phone, d.Status = cd.phone, StatusPending
+		} else {
+			d.Status, d.Reason, d.FinishedAt = StatusCapped, "over_cap", at
+		}
+		out = append(out, d)
 	}
 	return r, out, nil
+}
+
+// finalDelivery is the record of a qualified user who will not be called.
+func finalDelivery(c *Campaign, p *Profile, s Status, reason string, at time.Time) Delivery {
+	zone, source := recipientZone(p, c.Schedule.TimeZone)
+	return Delivery{
+		CampaignID: c.ID, UserID: p.ID, TimeZone: zone, ZoneSource: source,
+		DueAt: c.Schedule.Start, Status: s, Reason: reason, UpdatedAt: at, FinishedAt: at,
+	}
 }
 
 // phoneProblem returns why a number cannot be dialled, or "" if it looks
