@@ -1,0 +1,203 @@
+package signedcall_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/signedcall/signedcall"
+	"github.com/signedcall/signedcall/store/memstore"
+)
+
+func TestPublishNeedsAcknowledgementAndFreezesDefinition(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2026, 12, 5, 11, 30, 0, 0, time.UTC)
+	clk := fixedClock(start.Add(-time.Hour))
+	st := memstore.New()
+	d, err := signedcall.NewDispatcher(signedcall.Config{Store: st, Caller: newRecorder(t, clk, 1), Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := buildCampaign(t, clk, campaignSpec{start: start, cutOff: start.Add(time.Hour), policy: signedcall.PolicyDiscard})
+
+	for _, tc := range []struct {
+		name  string
+		ack   signedcall.Acknowledgement
+		field string
+	}{
+		{"no one", signedcall.Acknowledgement{At: clk.Now(), Statement: "ok"}, "acknowledgement.by"},
+		{"no time", signedcall.Acknowledgement{By: "a", Statement: "ok"}, "acknowledgement.at"},
+		{"no statement", signedcall.Acknowledgement{By: "a", At: clk.Now(), Statement: "  "}, "acknowledgement.statement"},
+	} {
+		err := d.Publish(ctx, c, tc.ack)
+		var ve *signedcall.ValidationError
+		if !errors.Is(err, signedcall.ErrNotAcknowledged) || !errors.As(err, &ve) || ve.Field != tc.field {
+			t.Errorf("Publish with %s = %v, want ErrNotAcknowledged naming %s", tc.name, err, tc.field)
+		}
+	}
+	if _, err := st.Campaign(ctx, c.ID); !errors.Is(err, signedcall.ErrNotFound) {
+		t.Errorf("after refused publishes, Campaign = %v, want ErrNotFound: nothing stored", err)
+	}
+
+	publish(t, d, clk, c)
+	got, err := st.Campaign(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != signedcall.StateScheduled || got.Acknowledgement == nil ||
+		got.Acknowledgement.By != ack.By || got.Acknowledgement.Statement != ack.Statement || !got.Acknowledgement.At.Equal(clk.Now()) {
+		t.Errorf("published campaign = state %s, ack %+v; want scheduled with the acknowledgement stored", got.State, got.Acknowledgement)
+	}
+
+	changed := *c
+	changed.Cap = 200
+	if err := st.UpdateCampaign(ctx, &changed); !errors.Is(err, signedcall.ErrImmutable) {
+		t.Errorf("UpdateCampaign after publish = %v, want ErrImmutable", err)
+	}
+	a := ack
+	a.At = clk.Now()
+	if err := d.Publish(ctx, &changed, a); !errors.Is(err, signedcall.ErrImmutable) {
+		t.Errorf("Publish of a changed published campaign = %v, want ErrImmutable", err)
+	}
+	if got, _ := st.Campaign(ctx, c.ID); got.Cap != c.Cap {
+		t.Errorf("stored cap = %d after refused change, want %d", got.Cap, c.Cap)
+	}
+}
+
+func TestPauseResumeStop(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2026, 12, 5, 11, 30, 0, 0, time.UTC) // Sat 17:00 IST
+	clk := fixedClock(start)
+	st := memstore.New()
+	rec := newRecorder(t, clk, 1)
+	d, err := signedcall.NewDispatcher(signedcall.Config{Store: st, Caller: rec, Clock: clk, MaxCallsPerMinute: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := population(500, 8)
+	c := buildCampaign(t, clk, campaignSpec{start: start, cutOff: start.Add(3 * time.Hour), policy: signedcall.PolicyDefer})
+	publish(t, d, clk, c)
+
+	if err := d.Pause(ctx, c.ID); !errors.Is(err, signedcall.ErrStateConflict) {
+		t.Errorf("Pause of a scheduled campaign = %v, want ErrStateConflict", err)
+	}
+	step, err := d.Tick(ctx, c.ID, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if step.Dialled != 10 {
+		t.Fatalf("first minute dialled %d, want the pace of 10", step.Dialled)
+	}
+	if err := d.Pause(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(time.Minute)
+	if step, err := d.Tick(ctx, c.ID, src); err != nil || step.Dialled != 0 || step.Done {
+		t.Errorf("Tick while paused = %+v, %v; want nothing dialled", step, err)
+	}
+	if err := d.Resume(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if step, err := d.Tick(ctx, c.ID, src); err != nil || step.Dialled != 10 {
+		t.Errorf("Tick after resume = %+v, %v; want 10 dialled", step, err)
+	}
+	before := len(rec.dials())
+	if err := d.Stop(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(time.Minute)
+	step, err = d.Tick(ctx, c.ID, src)
+	if err != nil || !step.Done {
+		t.Errorf("Tick after stop = %+v, %v; want done", step, err)
+	}
+	if n := len(rec.dials()); n != before {
+		t.Errorf("%d dials after stop, want none", n-before)
+	}
+	rep, err := d.Report(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.State != signedcall.StateStopped || rep.Counts[signedcall.StatusPending] != 0 ||
+		rep.Called() != before || rep.Counts[signedcall.StatusStopped] == 0 {
+		t.Errorf("report after stop = %v, want stopped with %d called and the rest stopped", rep, before)
+	}
+	if err := d.Resume(ctx, c.ID); !errors.Is(err, signedcall.ErrStateConflict) {
+		t.Errorf("Resume of a stopped campaign = %v, want ErrStateConflict", err)
+	}
+}
+
+// TestRescueAfterCrash leaves a delivery in dialling under a dead owner's
+// lease and checks what a live dispatcher makes of it once the lease
+// expires: unknown, unless the Caller confirms no call was placed.
+func TestRescueAfterCrash(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		checker     bool
+		wantStatus  signedcall.Status
+		wantDials   int
+		wantAttempt int
+	}{
+		{"caller cannot tell", false, signedcall.StatusUnknown, 0, 1},
+		{"caller confirms no call", true, signedcall.StatusAnswered, 1, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			start := time.Date(2026, 12, 5, 11, 30, 0, 0, time.UTC)
+			clk := fixedClock(start)
+			st := memstore.New()
+			rec := newRecorder(t, clk, 1)
+			rec.hook = func(signedcall.CallRequest) (signedcall.Outcome, error) { return signedcall.OutcomeAnswered, nil }
+			var caller signedcall.Caller = signedcall.CallerFunc(rec.Call)
+			if tc.checker {
+				caller = struct {
+					signedcall.Caller
+					signedcall.PlacementChecker
+				}{rec, rec.sim} // the simulated caller never saw the dead owner's call
+			}
+			d, err := signedcall.NewDispatcher(signedcall.Config{Store: st, Caller: caller, Clock: clk, Lease: 5 * time.Minute})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := buildCampaign(t, clk, campaignSpec{start: start, cutOff: start.Add(3 * time.Hour), policy: signedcall.PolicyDiscard})
+			publish(t, d, clk, c)
+			err = st.Materialize(ctx, c.ID, []signedcall.Delivery{{
+				CampaignID: c.ID, UserID: "u1", Phone: "+12125550100", TimeZone: "Asia/Kolkata",
+				ZoneSource: signedcall.ZoneFromProfile, Status: signedcall.StatusPending, DueAt: start,
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			claimed, err := st.Claim(ctx, signedcall.ClaimRequest{CampaignID: c.ID, Owner: "dead", Now: start, Lease: time.Minute, Limit: 1})
+			if err != nil || len(claimed) != 1 {
+				t.Fatalf("Claim = %v, %v", claimed, err)
+			}
+			l := claimed[0].Lease
+			errs, err := st.Apply(ctx, []signedcall.Transition{{Key: claimed[0].Key(), Owner: l.Owner, Token: l.Token, To: signedcall.StatusDialling, At: start}})
+			if err != nil || errs[0] != nil {
+				t.Fatalf("Apply dialling = %v, %v", errs, err)
+			}
+
+			// Before the dead lease expires nothing may touch it.
+			step, err := d.Tick(ctx, c.ID, signedcall.SliceSource(nil))
+			if err != nil || step.Done || !step.Next.Equal(start.Add(time.Minute)) {
+				t.Errorf("Tick under a live lease = %+v, %v; want to come back at its expiry %s", step, err, start.Add(time.Minute))
+			}
+			clk.Set(step.Next)
+			if _, err := d.Tick(ctx, c.ID, signedcall.SliceSource(nil)); err != nil {
+				t.Fatal(err)
+			}
+			got, err := st.Delivery(ctx, claimed[0].Key())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != tc.wantStatus || got.Attempt != tc.wantAttempt || len(rec.dials()) != tc.wantDials {
+				t.Errorf("after rescue: status %s, attempt %d, %d dials; want %s, %d, %d",
+					got.Status, got.Attempt, len(rec.dials()), tc.wantStatus, tc.wantAttempt, tc.wantDials)
+			}
+			if stale, _ := st.Apply(ctx, []signedcall.Transition{{Key: claimed[0].Key(), Owner: l.Owner, Token: l.Token, To: signedcall.StatusAnswered, At: clk.Now()}}); !errors.Is(stale[0], signedcall.ErrLeaseLost) {
+				t.Errorf("dead owner's late write = %v, want ErrLeaseLost", stale[0])
+			}
+		})
+	}
+}
