@@ -268,21 +268,48 @@ func (e EventPredicate) kind() string {
 func (e EventPredicate) String() string {
 	var b strings.Builder
 	if e.Negate {
-		b.WriteString("did not ")
+		b.WriteString("did not do ")
 	} else {
 		b.WriteString("did ")
 	}
-	fmt.Fprintf(&b, "%q %s %d time(s)", e.Event, strings.ReplaceAll(string(e.Op), "_", " "), e.N)
+	fmt.Fprintf(&b, "%q", e.Event)
+	if !(e.Op == AtLeast && e.N == 1) {
+		fmt.Fprintf(&b, " %s %d %s", strings.ReplaceAll(string(e.Op), "_", " "), e.N, plural(e.N, "time", "times"))
+	}
 	switch {
 	case e.LastDays > 0:
-		fmt.Fprintf(&b, " in the last %d days", e.LastDays)
+		fmt.Fprintf(&b, " in the last %d %s", e.LastDays, plural(e.LastDays, "day", "days"))
 	case !e.From.IsZero():
-		fmt.Fprintf(&b, " between %s and %s", e.From, e.To)
+		fmt.Fprintf(&b, " from %s to %s", e.From, e.To)
 	}
-	for _, c := range e.Filters {
-		fmt.Fprintf(&b, " where %s", c)
+	for i, c := range e.Filters {
+		if i == 0 {
+			b.WriteString(" where ")
+		} else {
+			b.WriteString(" and ")
+		}
+		b.WriteString(c.String())
 	}
 	return b.String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// orList joins values as "a", "a or b", "a, b or c".
+func orList[T any](vs []T) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = fmt.Sprint(v)
+	}
+	if len(parts) <= 1 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " or " + parts[len(parts)-1]
 }
 
 // MaxLastDays bounds an event window.
@@ -766,7 +793,7 @@ func GenderIs(gs ...Gender) GenderPredicate { return GenderPredicate{slices.Clon
 
 func (g GenderPredicate) kind() string { return "gender" }
 func (g GenderPredicate) String() string {
-	return fmt.Sprintf("gender in %v", g.Genders)
+	return "gender is " + orList(g.Genders)
 }
 func (g GenderPredicate) validate(field string) []error {
 	if len(g.Genders) == 0 {
@@ -821,7 +848,7 @@ func InCity(country string, cities ...string) PlacePredicate {
 
 func (pl PlacePredicate) kind() string { return string(pl.Level) }
 func (pl PlacePredicate) String() string {
-	s := fmt.Sprintf("%s in %v", pl.Level, pl.Values)
+	s := fmt.Sprintf("%s is %s", pl.Level, orList(pl.Values))
 	if pl.Country != "" {
 		s += " (" + pl.Country + ")"
 	}
@@ -916,7 +943,11 @@ func WithinRadius(km float64, points ...LatLng) RadiusPredicate {
 
 func (r RadiusPredicate) kind() string { return "radius" }
 func (r RadiusPredicate) String() string {
-	return fmt.Sprintf("within %g km of %v", r.Km, r.Points)
+	pts := make([]string, len(r.Points))
+	for i, p := range r.Points {
+		pts[i] = fmt.Sprintf("(%.3f, %.3f)", p.Lat, p.Lon)
+	}
+	return fmt.Sprintf("within %g km of %s", r.Km, orList(pts))
 }
 
 func validLatLng(p LatLng) bool {
@@ -1000,8 +1031,20 @@ type ReachPredicate struct{ Flag ReachFlag }
 // for "not unsubscribed".
 func Flag(flag ReachFlag) ReachPredicate { return ReachPredicate{flag} }
 
-func (r ReachPredicate) kind() string   { return "reach" }
-func (r ReachPredicate) String() string { return string(r.Flag) }
+func (r ReachPredicate) kind() string { return "reach" }
+func (r ReachPredicate) String() string {
+	switch r.Flag {
+	case HasPhone:
+		return "has a phone"
+	case HasEmail:
+		return "has an e-mail address"
+	case UnsubscribedEmail:
+		return "unsubscribed from e-mail"
+	case UnsubscribedSMS:
+		return "unsubscribed from SMS"
+	}
+	return string(r.Flag)
+}
 func (r ReachPredicate) validate(field string) []error {
 	switch r.Flag {
 	case HasPhone, HasEmail, UnsubscribedEmail, UnsubscribedSMS:

@@ -191,7 +191,7 @@ func (c *Campaign) Validate(now time.Time) error {
 	s := c.Schedule
 	if s.Start.IsZero() {
 		add(invalid("schedule.start", "is required"))
-	} else if !now.IsZero() && c.State == StateDraft && s.Start.Before(now.Truncate(time.Second)) {
+	} else if !now.IsZero() && c.State == StateDraft && s.Start.Before(now) {
 		add(invalid("schedule.start", "%s is in the past; use StartNow to start immediately", s.Start.Format(time.RFC3339)))
 	}
 	if s.CutOff.IsZero() {

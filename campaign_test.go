@@ -126,6 +126,8 @@ func TestCampaignBuilderRules(t *testing.T) {
 		{"cut-off 1ns after start", func(c clock.Clock) *Builder { return cbValid(c).CutOff(start.Add(time.Nanosecond)) }, nil},
 		{"start missing", func(c clock.Clock) *Builder { return cbValid(c).Start(time.Time{}) }, []string{"schedule.start"}},
 		{"start 1s in the past", func(c clock.Clock) *Builder { return cbValid(c).Start(past) }, []string{"schedule.start"}},
+		{"start 1ms in the past", func(c clock.Clock) *Builder { return cbValid(c).Start(cbNow.Add(-time.Millisecond)) }, []string{"schedule.start"}},
+		{"start exactly now", func(c clock.Clock) *Builder { return cbValid(c).Start(cbNow) }, nil},
 		{"start a day in the past", func(c clock.Clock) *Builder { return cbValid(c).Start(cbNow.AddDate(0, 0, -1)) }, []string{"schedule.start"}},
 		{"start in the past with StartNow", func(c clock.Clock) *Builder { return cbValid(c).Start(past).StartNow() }, nil},
 		{"start at now", func(c clock.Clock) *Builder { return cbValid(c).Start(cbNow) }, nil},

@@ -455,7 +455,7 @@ func (d *Dispatcher) handle(ctx context.Context, c *Campaign, campaignLoc *time.
 		dl := ds[i]
 		if ctx.Err() != nil {
 			// Not started: hand the claim back so nobody waits for the lease.
-			d.apply(callCtx, dl, StatusPending, dl.DueAt, "released")
+			_, _ = d.apply(callCtx, dl, StatusPending, dl.DueAt, ReasonReleased)
 			continue
 		}
 		g.Go(func() error {
@@ -490,14 +490,24 @@ func (d *Dispatcher) deliver(ctx context.Context, c *Campaign, campaignLoc *time
 	dec := decide(c, loc, now)
 	switch {
 	case dec.status != "":
-		return false, d.apply(ctx, dl, dec.status, time.Time{}, dec.reason)
+		_, err := d.apply(ctx, dl, dec.status, time.Time{}, dec.reason)
+		return false, err
 	case !dec.deferTo.IsZero():
-		return false, d.apply(ctx, dl, StatusPending, dec.deferTo, dec.reason)
+		_, err := d.apply(ctx, dl, StatusPending, dec.deferTo, dec.reason)
+		return false, err
+	case !now.Add(d.cfg.CallTimeout).Before(dl.Lease.Expires):
+		// The claim waited too long in the queue: a call started now could
+		// outlive the lease and be rescued while it rings. Hand it back.
+		_, err := d.apply(ctx, dl, StatusPending, now, ReasonReleased)
+		return false, err
 	}
 	if !d.takeCall(now) {
-		return false, d.apply(ctx, dl, StatusPending, now.Truncate(time.Minute).Add(time.Minute), ReasonPaced)
+		_, err := d.apply(ctx, dl, StatusPending, now.Truncate(time.Minute).Add(time.Minute), ReasonPaced)
+		return false, err
 	}
-	if err := d.apply(ctx, dl, StatusDialling, time.Time{}, ""); err != nil {
+	// Only a successful move to dialling, under our own lease, lets the
+	// call start; a lost lease means another dispatcher owns it now.
+	if ok, err := d.apply(ctx, dl, StatusDialling, time.Time{}, ""); !ok || err != nil {
 		return false, err
 	}
 	dl.Attempt++
@@ -522,7 +532,8 @@ func (d *Dispatcher) deliver(ctx context.Context, c *Campaign, campaignLoc *time
 		d.log.WarnContext(ctx, "caller returned an unknown outcome", "campaign_id", dl.CampaignID,
 			"user_id", dl.UserID, "outcome", string(outcome))
 	}
-	return true, d.apply(ctx, dl, status, time.Time{}, reason)
+	_, err := d.apply(ctx, dl, status, time.Time{}, reason)
+	return true, err
 }
 
 // rescue settles a delivery whose previous holder died while dialling:
@@ -532,29 +543,32 @@ func (d *Dispatcher) rescue(ctx context.Context, dl Delivery) error {
 	if pc, ok := d.cfg.Caller.(PlacementChecker); ok {
 		placed, err := pc.Placed(ctx, dl.IdempotencyKey())
 		if err == nil && !placed {
-			return d.apply(ctx, dl, StatusPending, d.cfg.Clock.Now(), ReasonRescued)
+			_, err := d.apply(ctx, dl, StatusPending, d.cfg.Clock.Now(), ReasonRescued)
+			return err
 		}
 	}
-	return d.apply(ctx, dl, StatusUnknown, time.Time{}, ReasonRescued)
+	_, err := d.apply(ctx, dl, StatusUnknown, time.Time{}, ReasonRescued)
+	return err
 }
 
-// apply writes one lease-checked transition and tells the observer.
-func (d *Dispatcher) apply(ctx context.Context, dl Delivery, to Status, dueAt time.Time, reason string) error {
+// apply writes one lease-checked transition and tells the observer. It
+// reports false, with a nil error, when the lease was lost: another
+// dispatcher rescued the delivery and its write stands.
+func (d *Dispatcher) apply(ctx context.Context, dl Delivery, to Status, dueAt time.Time, reason string) (bool, error) {
 	now := d.cfg.Clock.Now()
 	errs, err := d.cfg.Store.Apply(ctx, []Transition{{
 		Key: dl.Key(), Owner: dl.Lease.Owner, Token: dl.Lease.Token,
 		To: to, DueAt: dueAt, Reason: reason, At: now,
 	}})
 	if err != nil {
-		return fmt.Errorf("signedcall: recording %s for user %s: %w", to, dl.UserID, err)
+		return false, fmt.Errorf("signedcall: recording %s for user %s: %w", to, dl.UserID, err)
 	}
 	if len(errs) > 0 && errs[0] != nil {
 		if errors.Is(errs[0], ErrLeaseLost) {
-			// Someone rescued it; their write stands.
 			d.log.WarnContext(ctx, "lease lost", "campaign_id", dl.CampaignID, "user_id", dl.UserID, "status", string(to))
-			return nil
+			return false, nil
 		}
-		return fmt.Errorf("signedcall: recording %s for user %s: %w", to, dl.UserID, errs[0])
+		return false, fmt.Errorf("signedcall: recording %s for user %s: %w", to, dl.UserID, errs[0])
 	}
 	attempt := dl.Attempt
 	if to == StatusDialling {
@@ -568,7 +582,7 @@ func (d *Dispatcher) apply(ctx context.Context, dl Delivery, to Status, dueAt ti
 			Attempt: attempt, DueAt: dueAt, At: now,
 		})
 	}
-	return nil
+	return true, nil
 }
 
 // Run drives the campaign until it ends or ctx is done: it calls Tick and

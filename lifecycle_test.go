@@ -3,6 +3,7 @@ package signedcall_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -199,5 +200,108 @@ func TestRescueAfterCrash(t *testing.T) {
 				t.Errorf("dead owner's late write = %v, want ErrLeaseLost", stale[0])
 			}
 		})
+	}
+}
+
+// stealingStore loses every lease at the moment a call would start.
+type stealingStore struct{ signedcall.Store }
+
+func (s stealingStore) Apply(ctx context.Context, ts []signedcall.Transition) ([]error, error) {
+	errs := make([]error, len(ts))
+	var keep []signedcall.Transition
+	var idx []int
+	for i, tr := range ts {
+		if tr.To == signedcall.StatusDialling {
+			errs[i] = signedcall.ErrLeaseLost
+			continue
+		}
+		keep = append(keep, tr)
+		idx = append(idx, i)
+	}
+	got, err := s.Store.Apply(ctx, keep)
+	for j, e := range got {
+		errs[idx[j]] = e
+	}
+	return errs, err
+}
+
+func TestNoDialWithoutLease(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2026, 12, 5, 11, 30, 0, 0, time.UTC)
+	clk := fixedClock(start)
+	st := stealingStore{memstore.New()}
+	rec := newRecorder(t, clk, 1)
+	d, err := signedcall.NewDispatcher(signedcall.Config{Store: st, Caller: rec, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := buildCampaign(t, clk, campaignSpec{start: start, cutOff: start.Add(time.Hour), policy: signedcall.PolicyDiscard})
+	publish(t, d, clk, c)
+	if _, err := d.Tick(ctx, c.ID, population(50, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(rec.dials()); n != 0 {
+		t.Errorf("%d calls placed although every lease was lost before dialling, want 0", n)
+	}
+}
+
+// TestSlowCallsNeverOutliveTheirLease makes each call take a minute of
+// the clock with a three-minute lease: claims that waited too long in the
+// queue are handed back and claimed afresh, so every call starts with at
+// least CallTimeout of its lease left and nobody is dialled twice.
+func TestSlowCallsNeverOutliveTheirLease(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2026, 12, 5, 11, 30, 0, 0, time.UTC) // Sat 17:00 IST
+	clk := fixedClock(start)
+	st := memstore.New()
+	rec := newRecorder(t, clk, 1)
+	var mu sync.Mutex
+	leaseLeft := map[string]time.Duration{}
+	rec.hook = func(req signedcall.CallRequest) (signedcall.Outcome, error) {
+		dl, err := st.Delivery(ctx, signedcall.Key{CampaignID: req.CampaignID, UserID: req.UserID})
+		if err != nil {
+			return "", err
+		}
+		mu.Lock()
+		leaseLeft[req.UserID] = dl.Lease.Expires.Sub(clk.Now())
+		mu.Unlock()
+		clk.Add(time.Minute)
+		return signedcall.OutcomeAnswered, nil
+	}
+	d, err := signedcall.NewDispatcher(signedcall.Config{Store: st, Caller: rec, Clock: clk,
+		Concurrency: 1, ClaimBatch: 10, Lease: 3 * time.Minute, CallTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := buildCampaign(t, clk, campaignSpec{start: start, cutOff: start.Add(3 * time.Hour), policy: signedcall.PolicyDiscard})
+	publish(t, d, clk, c)
+	src := population(40, 12)
+	for i := range src {
+		src[i].TimeZone = "Asia/Kolkata"
+	}
+	drive(t, d, clk, c.ID, src)
+	dials := rec.dials()
+	seen := map[string]bool{}
+	for _, dl := range dials {
+		if seen[dl.req.UserID] {
+			t.Errorf("user %s dialled twice", dl.req.UserID)
+		}
+		seen[dl.req.UserID] = true
+		if left := leaseLeft[dl.req.UserID]; left <= time.Minute {
+			t.Errorf("user %s dialled with %s of lease left, want more than the 1m call timeout", dl.req.UserID, left)
+		}
+	}
+	rep, err := d.Report(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0 // the audience leaves out the "pro" plan
+	for _, p := range src {
+		if p.Properties["plan"] != "pro" {
+			want++
+		}
+	}
+	if len(dials) != want || rep.Counts[signedcall.StatusAnswered] != want || rep.Total != want {
+		t.Errorf("%d dials, report %v; want all %d qualified answered", len(dials), rep, want)
 	}
 }

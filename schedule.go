@@ -39,6 +39,7 @@ const (
 	ReasonDeferred     = "deferred_dnd"
 	ReasonDeferPastCut = "deferred_past_cut_off"
 	ReasonPaced        = "paced"
+	ReasonReleased     = "released"
 	ReasonRescued      = "rescued_after_crash"
 	ReasonCallerError  = "caller_error"
 	ReasonNotDialled   = "not_dialled"

@@ -99,7 +99,8 @@ type Delivery struct {
 	// Attempt 1 in its CallRequest.
 	Attempt int `json:"attempt"`
 
-	// Lease is the current claim; zero when nobody holds the delivery.
+	// Lease is the current claim; zero when nobody holds the delivery,
+	// which is always the case once it is final.
 	Lease Lease `json:"lease"`
 
 	// Reason is a short machine-friendly note on why the delivery is in
@@ -167,6 +168,16 @@ type Transition struct {
 // concurrent use by several goroutines and, for shared databases, by
 // several processes. The conformance suite in store/storetest checks every
 // rule documented here; run it against any new implementation.
+//
+// Rules that hold for every method:
+//   - A request that breaks the documented rules (a Claim with no owner,
+//     a Transition to a status it may not reach) returns an error
+//     matching ErrInvalid and changes nothing.
+//   - UserID order is byte order (C collation), whatever the database's
+//     default.
+//   - The Store enforces the lifecycle's edges that concern it: only a
+//     draft's definition changes, only PublishCampaign leaves draft, and
+//     no transition goes back to draft.
 type Store interface {
 	// CreateCampaign stores a new campaign. It returns ErrCampaignExists
 	// if the ID is taken.
@@ -181,13 +192,14 @@ type Store interface {
 	UpdateCampaign(ctx context.Context, c *Campaign) error
 
 	// PublishCampaign moves a draft to scheduled and stores the
-	// acknowledgement with it, atomically. It returns ErrStateConflict if
-	// the campaign is not a draft.
+	// acknowledgement with it, atomically; UpdatedAt becomes ack.At. It
+	// returns ErrStateConflict if the campaign is not a draft.
 	PublishCampaign(ctx context.Context, id uuid.UUID, ack Acknowledgement) error
 
 	// TransitionCampaign moves a campaign to state to if its current state
-	// is one of from; otherwise it returns ErrStateConflict and changes
-	// nothing.
+	// is one of from, and sets UpdatedAt to at; otherwise it returns
+	// ErrStateConflict and changes nothing. It never moves a campaign out
+	// of or into draft (ErrStateConflict).
 	TransitionCampaign(ctx context.Context, id uuid.UUID, from []CampaignState, to CampaignState, at time.Time) error
 
 	// Materialize writes every delivery of a campaign in one atomic step
@@ -203,25 +215,38 @@ type Store interface {
 	// its new Lease; its Status is StatusClaimed if it was pending or
 	// claimed, and stays StatusDialling if the previous holder may have
 	// placed the call, so the caller can decide what a rescue means.
-	// Deliveries are returned in DueAt order, then by UserID. Selection
-	// and lease are one atomic step: two concurrent claims never return
-	// the same delivery.
+	// The Limit earliest by (DueAt, UserID) are taken and returned in that
+	// order. Selection and lease are one atomic step: two concurrent
+	// claims never return the same delivery.
 	Claim(ctx context.Context, req ClaimRequest) ([]Delivery, error)
 
 	// Apply writes the transitions in order. Each is checked on its own;
 	// the returned slice has one error per transition (nil when applied,
 	// ErrLeaseLost when the lease was not held, ErrNotFound when the key
-	// is unknown). The error result is for failures of the Store itself.
+	// is unknown, ErrInvalid for a move the rules forbid). The error
+	// result is for failures of the Store itself; after one, any prefix
+	// of ts may have been applied, and callers re-read what they need.
+	//
+	// The moves allowed are: claimed to dialling (Attempt is incremented,
+	// the lease kept); claimed or dialling to pending (the lease is
+	// released, DueAt set, Attempt kept); claimed or dialling to any final
+	// status (the lease cleared, FinishedAt set to At). The lease's
+	// expiry is not checked here: a holder whose lease ran out may still
+	// write until another owner claims the delivery, which is what a
+	// long call needs; a rescue changes the token and so ends that.
 	Apply(ctx context.Context, ts []Transition) ([]error, error)
 
 	// FinishRemaining gives status to every delivery of the campaign that
 	// is pending, or claimed or dialling with a lease that expired at or
 	// before at; a delivery in StatusDialling whose lease expired gets
 	// StatusUnknown instead, since its call may have been placed. Leases
-	// still held are left alone. It returns the number changed.
+	// still held are left alone. Every changed delivery gets reason, also
+	// the unknown ones. It returns the number changed; status must be
+	// final (ErrInvalid otherwise).
 	FinishRemaining(ctx context.Context, campaignID uuid.UUID, status Status, reason string, at time.Time) (int, error)
 
-	// Counts returns how many deliveries of the campaign are in each status.
+	// Counts returns how many deliveries of the campaign are in each
+	// status. Statuses with none may be absent.
 	Counts(ctx context.Context, campaignID uuid.UUID) (map[Status]int, error)
 
 	// NextDue returns the earliest DueAt among pending deliveries and the
@@ -233,7 +258,10 @@ type Store interface {
 	Delivery(ctx context.Context, key Key) (Delivery, error)
 
 	// Deliveries calls fn for every delivery of the campaign in UserID
-	// order, stopping at the first error fn returns.
+	// order, stopping at the first error fn returns, which it returns.
+	// fn must not call the Store: a single-connection store would wait
+	// on itself. Each delivery is as it was when read; the walk as a
+	// whole need not be one snapshot.
 	Deliveries(ctx context.Context, campaignID uuid.UUID, fn func(Delivery) error) error
 }
 
