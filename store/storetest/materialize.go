@@ -1,8 +1,11 @@
 package storetest
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +21,7 @@ var materializeTests = []test{
 	{"OtherCampaign", testMaterializeOtherCampaign},
 	{"Twice", testMaterializeTwice},
 	{"NotFound", testMaterializeNotFound},
+	{"Concurrent", testMaterializeConcurrent},
 }
 
 // mixed returns pending and final deliveries for campaign cid, not in
@@ -125,4 +129,50 @@ func testMaterializeNotFound(t *testing.T, s signedcall.Store) {
 	id := uuid.New()
 	err := s.Materialize(t.Context(), id, []signedcall.Delivery{pending(id, "u0001", base)})
 	wantErr(t, "Materialize(unknown campaign)", err, signedcall.ErrNotFound)
+}
+
+// testMaterializeConcurrent has eight writers materialize the same
+// campaign at once, each with its own plan over overlapping users, as
+// processes reaching the start together would: exactly one plan is
+// written, whole, and every other writer gets ErrAlreadyMaterialized.
+func testMaterializeConcurrent(t *testing.T, s signedcall.Store) {
+	c := created(t, s)
+	const writers, users = 8, 500
+	plans := make([][]signedcall.Delivery, writers)
+	for w := range plans {
+		for u := range users {
+			// Each plan has the same users but its own due times, so the
+			// stored rows tell which plan won.
+			plans[w] = append(plans[w], pending(c.ID, fmt.Sprintf("u%05d", u+w*10), base.Add(time.Duration(w+1)*time.Minute)))
+		}
+	}
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for w := range plans {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[w] = s.Materialize(t.Context(), c.ID, plans[w])
+		}()
+	}
+	close(start)
+	wg.Wait()
+
+	winner := -1
+	for w, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("Materialize by writers %d and %d both succeeded, want exactly one", winner, w)
+		case err == nil:
+			winner = w
+		case !errors.Is(err, signedcall.ErrAlreadyMaterialized):
+			t.Errorf("Materialize by writer %d = %v, want nil or ErrAlreadyMaterialized", w, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no concurrent Materialize succeeded")
+	}
+	wantStored(t, s, "Deliveries after concurrent Materialize", c.ID, byUser(plans[winner]))
 }
