@@ -12,7 +12,7 @@ import (
 
 	"github.com/benbjohnson/clock"
 	"github.com/google/uuid"
-	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 )
 
 // Config configures a [Dispatcher]. Store and Caller are required; every
@@ -339,32 +339,16 @@ func (d *Dispatcher) run(ctx context.Context, c *Campaign, now time.Time) (Step,
 		return Step{}, err
 	}
 
-	var step Step
-	for ctx.Err() == nil {
-		limit, paceNext := d.budget(now)
-		if limit == 0 {
-			step.Next = paceNext
-			return step, nil
-		}
-		ds, err := st.Claim(ctx, ClaimRequest{
-			CampaignID: c.ID, Owner: d.cfg.Owner, Now: now, Lease: d.cfg.Lease,
-			Limit: min(limit, d.cfg.ClaimBatch),
-		})
-		if err != nil {
-			return step, err
-		}
-		if len(ds) == 0 {
-			break
-		}
-		n, err := d.handle(ctx, c, loc, ds)
-		step.Dialled += n
-		if err != nil {
-			return step, err
-		}
-		now = d.cfg.Clock.Now()
+	step, err := d.dialDue(ctx, c, loc)
+	if err != nil {
+		return step, err
 	}
 	if err := ctx.Err(); err != nil {
 		return step, err
+	}
+	if !step.Next.IsZero() {
+		// The pace budget is spent; nothing more can start before Next.
+		return step, nil
 	}
 	open, next, err := d.openDeliveries(ctx, c.ID)
 	if err != nil {
@@ -441,76 +425,145 @@ func (d *Dispatcher) takeCall(now time.Time) bool {
 	return true
 }
 
-// handle decides and carries out each claimed delivery. It returns the
-// number of calls started.
-func (d *Dispatcher) handle(ctx context.Context, c *Campaign, campaignLoc *time.Location, ds []Delivery) (int, error) {
-	// Calls run on a context that the caller's cancellation does not cut
-	// short: a call in progress finishes and its outcome is recorded.
-	callCtx := context.WithoutCancel(ctx)
-	g, gctx := errgroup.WithContext(callCtx)
-	g.SetLimit(d.cfg.Concurrency)
-	var mu sync.Mutex
-	dialled := 0
-	for i := range ds {
-		dl := ds[i]
-		if ctx.Err() != nil {
-			// Not started: hand the claim back so nobody waits for the lease.
-			_, _ = d.apply(callCtx, dl, StatusPending, dl.DueAt, ReasonReleased)
-			continue
-		}
-		g.Go(func() error {
-			started, err := d.deliver(gctx, c, campaignLoc, dl)
-			if started {
-				mu.Lock()
-				dialled++
-				mu.Unlock()
-			}
-			return err
-		})
-	}
-	err := g.Wait()
-	return dialled, err
+// write is one transition the dispatcher wants recorded.
+type write struct {
+	dl     Delivery
+	to     Status
+	dueAt  time.Time
+	reason string
 }
 
-// deliver handles one claimed delivery: a rescue, an expiry, a DND
-// decision, or a call. It reports whether a call was started.
-func (d *Dispatcher) deliver(ctx context.Context, c *Campaign, campaignLoc *time.Location, dl Delivery) (bool, error) {
-	if dl.Status == StatusDialling {
-		return false, d.rescue(ctx, dl)
-	}
-	loc := campaignLoc
-	if dl.TimeZone != "" {
-		if l, err := loadLocation(dl.TimeZone); err == nil {
-			loc = l
+// dialDue claims and handles due deliveries until none is left, ctx is
+// done or the pace budget is spent. Claims are sized to the free call
+// slots, so a claimed delivery is decided and dialled at once rather than
+// waiting in a queue; the decisions of a claim and the outcomes of calls
+// finishing together are each written in one Store call.
+func (d *Dispatcher) dialDue(ctx context.Context, c *Campaign, loc *time.Location) (Step, error) {
+	// Calls run on a context the caller's cancellation does not cut
+	// short: a call in progress finishes and its outcome is recorded.
+	callCtx := context.WithoutCancel(ctx)
+	slots := semaphore.NewWeighted(int64(d.cfg.Concurrency))
+	var (
+		step    Step
+		calls   sync.WaitGroup
+		results = &groupWriter{d: d, ctx: callCtx}
+	)
+	defer calls.Wait()
+
+	for ctx.Err() == nil {
+		if err := results.failed(); err != nil {
+			return step, err
+		}
+		now := d.cfg.Clock.Now()
+		limit, paceNext := d.budget(now)
+		if limit == 0 {
+			step.Next = paceNext
+			break
+		}
+		// Wait for one free call slot, then take every other free one.
+		if err := slots.Acquire(ctx, 1); err != nil {
+			continue
+		}
+		free := 1
+		for free < min(limit, d.cfg.ClaimBatch) && slots.TryAcquire(1) {
+			free++
+		}
+		ds, err := d.cfg.Store.Claim(ctx, ClaimRequest{
+			CampaignID: c.ID, Owner: d.cfg.Owner, Now: d.cfg.Clock.Now(), Lease: d.cfg.Lease, Limit: free,
+		})
+		if err != nil {
+			releaseSlots(slots, free)
+			return step, err
+		}
+		releaseSlots(slots, free-len(ds))
+		if len(ds) == 0 {
+			break
+		}
+
+		dials, err := d.decideAll(ctx, c, loc, ds)
+		releaseSlots(slots, len(ds)-len(dials))
+		if err != nil {
+			releaseSlots(slots, len(dials))
+			return step, err
+		}
+		step.Dialled += len(dials)
+		for _, dl := range dials {
+			calls.Add(1)
+			go func() {
+				defer calls.Done()
+				w := d.call(callCtx, c, dl)
+				slots.Release(1)
+				results.add(w)
+			}()
 		}
 	}
+	calls.Wait()
+	if err := results.failed(); err != nil {
+		return step, err
+	}
+	return step, nil
+}
 
-	// The time rules are checked at the last moment before the dial.
-	now := d.cfg.Clock.Now()
-	dec := decide(c, loc, now)
-	switch {
-	case dec.status != "":
-		_, err := d.apply(ctx, dl, dec.status, time.Time{}, dec.reason)
-		return false, err
-	case !dec.deferTo.IsZero():
-		_, err := d.apply(ctx, dl, StatusPending, dec.deferTo, dec.reason)
-		return false, err
-	case !now.Add(d.cfg.CallTimeout).Before(dl.Lease.Expires):
-		// The claim waited too long in the queue: a call started now could
-		// outlive the lease and be rescued while it rings. Hand it back.
-		_, err := d.apply(ctx, dl, StatusPending, now, ReasonReleased)
-		return false, err
+func releaseSlots(slots *semaphore.Weighted, n int) {
+	if n > 0 {
+		slots.Release(int64(n))
 	}
-	if !d.takeCall(now) {
-		_, err := d.apply(ctx, dl, StatusPending, now.Truncate(time.Minute).Add(time.Minute), ReasonPaced)
-		return false, err
+}
+
+// decideAll applies the time rules to each claimed delivery at the last
+// moment before dialling, writes every decision in one Store call and
+// returns the deliveries now in dialling under this dispatcher's lease:
+// the calls to place.
+func (d *Dispatcher) decideAll(ctx context.Context, c *Campaign, campaignLoc *time.Location, ds []Delivery) ([]Delivery, error) {
+	ws := make([]write, 0, len(ds))
+	for _, dl := range ds {
+		if dl.Status == StatusDialling {
+			ws = append(ws, d.rescue(ctx, dl))
+			continue
+		}
+		loc := campaignLoc
+		if dl.TimeZone != "" {
+			if l, err := loadLocation(dl.TimeZone); err == nil {
+				loc = l
+			}
+		}
+		now := d.cfg.Clock.Now()
+		dec := decide(c, loc, now)
+		switch {
+		case dec.status != "":
+			ws = append(ws, write{dl, dec.status, time.Time{}, dec.reason})
+		case !dec.deferTo.IsZero():
+			ws = append(ws, write{dl, StatusPending, dec.deferTo, dec.reason})
+		case !now.Add(d.cfg.CallTimeout).Before(dl.Lease.Expires):
+			// A call started now could outlive the lease and be rescued
+			// while it rings. Hand it back to be claimed afresh.
+			ws = append(ws, write{dl, StatusPending, now, ReasonReleased})
+		case !d.takeCall(now):
+			ws = append(ws, write{dl, StatusPending, now.Truncate(time.Minute).Add(time.Minute), ReasonPaced})
+		default:
+			ws = append(ws, write{dl, StatusDialling, time.Time{}, ""})
+		}
 	}
-	// Only a successful move to dialling, under our own lease, lets the
+	applied, err := d.applyAll(ctx, ws)
+	if err != nil {
+		return nil, err
+	}
+	// Only a successful move to dialling, under our own lease, lets a
 	// call start; a lost lease means another dispatcher owns it now.
-	if ok, err := d.apply(ctx, dl, StatusDialling, time.Time{}, ""); !ok || err != nil {
-		return false, err
+	var dials []Delivery
+	for i, w := range ws {
+		if w.to == StatusDialling && applied[i] {
+			dl := w.dl
+			dl.Status = StatusDialling
+			dl.Attempt++
+			dials = append(dials, dl)
+		}
 	}
-	dl.Attempt++
+	return dials, nil
+}
+
+// call places one call and returns the outcome to record.
+func (d *Dispatcher) call(ctx context.Context, c *Campaign, dl Delivery) write {
 	req := CallRequest{
 		IdempotencyKey: dl.IdempotencyKey(), CampaignID: dl.CampaignID, UserID: dl.UserID,
 		Phone: dl.Phone, CallContext: c.CallContext, Attempt: dl.Attempt,
@@ -519,70 +572,124 @@ func (d *Dispatcher) deliver(ctx context.Context, c *Campaign, campaignLoc *time
 	outcome, callErr := d.cfg.Caller.Call(cctx, req)
 	cancel()
 
-	status, reason := StatusUnknown, ReasonCallerError
 	switch s, ok := outcome.status(); {
 	case callErr != nil && errors.Is(callErr, ErrNotDialled):
-		status, reason = StatusFailed, ReasonNotDialled
+		return write{dl, StatusFailed, time.Time{}, ReasonNotDialled}
 	case callErr != nil:
 		d.log.WarnContext(ctx, "call outcome unknown", "campaign_id", dl.CampaignID,
 			"user_id", dl.UserID, "phone", MaskPhone(dl.Phone), "error", callErr)
 	case ok:
-		status, reason = s, ""
+		return write{dl, s, time.Time{}, ""}
 	default:
 		d.log.WarnContext(ctx, "caller returned an unknown outcome", "campaign_id", dl.CampaignID,
 			"user_id", dl.UserID, "outcome", string(outcome))
 	}
-	_, err := d.apply(ctx, dl, status, time.Time{}, reason)
-	return true, err
+	return write{dl, StatusUnknown, time.Time{}, ReasonCallerError}
 }
 
-// rescue settles a delivery whose previous holder died while dialling:
+// rescue decides a delivery whose previous holder died while dialling:
 // back to the queue if the Caller confirms no call was placed, unknown
 // otherwise. Nobody is dialled twice on a guess.
-func (d *Dispatcher) rescue(ctx context.Context, dl Delivery) error {
+func (d *Dispatcher) rescue(ctx context.Context, dl Delivery) write {
 	if pc, ok := d.cfg.Caller.(PlacementChecker); ok {
 		placed, err := pc.Placed(ctx, dl.IdempotencyKey())
 		if err == nil && !placed {
-			_, err := d.apply(ctx, dl, StatusPending, d.cfg.Clock.Now(), ReasonRescued)
-			return err
+			return write{dl, StatusPending, d.cfg.Clock.Now(), ReasonRescued}
 		}
 	}
-	_, err := d.apply(ctx, dl, StatusUnknown, time.Time{}, ReasonRescued)
-	return err
+	return write{dl, StatusUnknown, time.Time{}, ReasonRescued}
 }
 
-// apply writes one lease-checked transition and tells the observer. It
-// reports false, with a nil error, when the lease was lost: another
-// dispatcher rescued the delivery and its write stands.
-func (d *Dispatcher) apply(ctx context.Context, dl Delivery, to Status, dueAt time.Time, reason string) (bool, error) {
-	now := d.cfg.Clock.Now()
-	errs, err := d.cfg.Store.Apply(ctx, []Transition{{
-		Key: dl.Key(), Owner: dl.Lease.Owner, Token: dl.Lease.Token,
-		To: to, DueAt: dueAt, Reason: reason, At: now,
-	}})
-	if err != nil {
-		return false, fmt.Errorf("signedcall: recording %s for user %s: %w", to, dl.UserID, err)
+// groupWriter records call outcomes with group commit: the first call to
+// finish writes at once, and outcomes arriving while a write is in flight
+// are written together by the next one. Under load that batches many
+// outcomes per Store call; when idle it adds no delay.
+type groupWriter struct {
+	d   *Dispatcher
+	ctx context.Context
+
+	mu       sync.Mutex
+	buf      []write
+	flushing bool
+	err      error
+}
+
+func (g *groupWriter) add(w write) {
+	g.mu.Lock()
+	g.buf = append(g.buf, w)
+	if g.flushing {
+		g.mu.Unlock()
+		return
 	}
-	if len(errs) > 0 && errs[0] != nil {
-		if errors.Is(errs[0], ErrLeaseLost) {
-			d.log.WarnContext(ctx, "lease lost", "campaign_id", dl.CampaignID, "user_id", dl.UserID, "status", string(to))
-			return false, nil
+	g.flushing = true
+	for len(g.buf) > 0 {
+		batch := g.buf
+		g.buf = nil
+		g.mu.Unlock()
+		_, err := g.d.applyAll(g.ctx, batch)
+		g.mu.Lock()
+		if err != nil && g.err == nil {
+			g.err = err
 		}
-		return false, fmt.Errorf("signedcall: recording %s for user %s: %w", to, dl.UserID, errs[0])
 	}
-	attempt := dl.Attempt
-	if to == StatusDialling {
-		attempt++
+	g.flushing = false
+	g.mu.Unlock()
+}
+
+func (g *groupWriter) failed() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.err
+}
+
+// applyAll writes lease-checked transitions in one Store call and tells
+// the observer about each applied one. applied[i] is false when write i
+// lost its lease: another dispatcher rescued the delivery and its write
+// stands.
+func (d *Dispatcher) applyAll(ctx context.Context, ws []write) ([]bool, error) {
+	if len(ws) == 0 {
+		return nil, nil
 	}
-	d.log.DebugContext(ctx, "delivery", "campaign_id", dl.CampaignID, "user_id", dl.UserID,
-		"phone", MaskPhone(dl.Phone), "status", string(to), "reason", reason, "attempt", attempt)
-	if d.cfg.Observer != nil {
-		d.cfg.Observer.ObserveDelivery(ctx, DeliveryEvent{
-			CampaignID: dl.CampaignID, UserID: dl.UserID, Status: to, Reason: reason,
-			Attempt: attempt, DueAt: dueAt, At: now,
-		})
+	now := d.cfg.Clock.Now()
+	ts := make([]Transition, len(ws))
+	for i, w := range ws {
+		ts[i] = Transition{
+			Key: w.dl.Key(), Owner: w.dl.Lease.Owner, Token: w.dl.Lease.Token,
+			To: w.to, DueAt: w.dueAt, Reason: w.reason, At: now,
+		}
 	}
-	return true, nil
+	errs, err := d.cfg.Store.Apply(ctx, ts)
+	if err != nil {
+		return nil, fmt.Errorf("signedcall: recording %d delivery changes: %w", len(ws), err)
+	}
+	if len(errs) != len(ws) {
+		return nil, fmt.Errorf("signedcall: store answered %d results for %d delivery changes", len(errs), len(ws))
+	}
+	applied := make([]bool, len(ws))
+	for i, w := range ws {
+		dl := w.dl
+		switch {
+		case errors.Is(errs[i], ErrLeaseLost):
+			d.log.WarnContext(ctx, "lease lost", "campaign_id", dl.CampaignID, "user_id", dl.UserID, "status", string(w.to))
+			continue
+		case errs[i] != nil:
+			return applied, fmt.Errorf("signedcall: recording %s for user %s: %w", w.to, dl.UserID, errs[i])
+		}
+		applied[i] = true
+		attempt := dl.Attempt
+		if w.to == StatusDialling {
+			attempt++
+		}
+		d.log.DebugContext(ctx, "delivery", "campaign_id", dl.CampaignID, "user_id", dl.UserID,
+			"phone", MaskPhone(dl.Phone), "status", string(w.to), "reason", w.reason, "attempt", attempt)
+		if d.cfg.Observer != nil {
+			d.cfg.Observer.ObserveDelivery(ctx, DeliveryEvent{
+				CampaignID: dl.CampaignID, UserID: dl.UserID, Status: w.to, Reason: w.reason,
+				Attempt: attempt, DueAt: w.dueAt, At: now,
+			})
+		}
+	}
+	return applied, nil
 }
 
 // Run drives the campaign until it ends or ctx is done: it calls Tick and

@@ -75,7 +75,7 @@ func ExamplePreview() {
 	clk.Set(time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC))
 	c, _ := signedcall.NewCampaign("preview").WithClock(clk).
 		Audience(signedcall.All(signedcall.InCountry("GB"), signedcall.Flag(signedcall.HasPhone))).
-		TimeZone("Europe/London").Start(clk.Now().Add(time.Hour)).CutOff(clk.Now().Add(9 * time.Hour)).
+		TimeZone("Europe/London").Start(clk.Now().Add(time.Hour)).CutOff(clk.Now().Add(9*time.Hour)).
 		DNDHours("21:00", "09:00").CallContext("Your order").Build()
 	users := signedcall.SliceSource{
 		{ID: "ada", Country: "GB", Phone: "+447700900001", Reach: signedcall.Reachability{HasPhone: true}},
@@ -98,7 +98,7 @@ func ExampleDispatcher_Tick() {
 
 	c, err := signedcall.NewCampaign("example").WithClock(clk).
 		Audience(signedcall.Flag(signedcall.HasPhone)).
-		TimeZone("Europe/London").Start(start).CutOff(start.Add(8 * time.Hour)).
+		TimeZone("Europe/London").Start(start).CutOff(start.Add(8*time.Hour)).
 		DNDDays(time.Sunday).DNDHours("21:00", "09:00").
 		CallContext("Your order").Build()
 	if err != nil {
