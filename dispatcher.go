@@ -161,7 +161,9 @@ func NewDispatcher(cfg Config) (*Dispatcher, error) {
 func (d *Dispatcher) Owner() string { return d.cfg.Owner }
 
 // Publish stores c (creating it, or replacing its stored draft) and moves
-// it to scheduled with the acknowledgement as its audit record. It
+// it to scheduled with the acknowledgement as its audit record, in one
+// atomic Store step, so the definition published is exactly the one
+// acknowledged even while others edit the draft. It
 // returns ErrNotAcknowledged (with the missing fields) if ack is
 // incomplete, ErrImmutable if c was already published, and the
 // validation errors of c if it breaks a rule. Publishing does not check
@@ -171,15 +173,7 @@ func (d *Dispatcher) Publish(ctx context.Context, c *Campaign, ack Acknowledgeme
 	if err := c.publishable(ack); err != nil {
 		return err
 	}
-	st := d.cfg.Store
-	if err := st.CreateCampaign(ctx, c); errors.Is(err, ErrCampaignExists) {
-		if err := st.UpdateCampaign(ctx, c); err != nil {
-			return err
-		}
-	} else if err != nil {
-		return err
-	}
-	if err := st.PublishCampaign(ctx, c.ID, ack); err != nil {
+	if err := d.cfg.Store.PublishCampaign(ctx, c, ack); err != nil {
 		return err
 	}
 	d.log.InfoContext(ctx, "campaign published", "campaign_id", c.ID, "by", ack.By)
@@ -238,6 +232,9 @@ func (d *Dispatcher) Tick(ctx context.Context, id uuid.UUID, src ProfileSource) 
 	st := d.cfg.Store
 	now := d.cfg.Clock.Now()
 	c, err := st.Campaign(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return Step{}, fmt.Errorf("signedcall: campaign %s is not in the store; publish it first: %w", id, err)
+	}
 	if err != nil {
 		return Step{}, err
 	}
@@ -245,7 +242,25 @@ func (d *Dispatcher) Tick(ctx context.Context, id uuid.UUID, src ProfileSource) 
 	case StateDraft:
 		return Step{}, fmt.Errorf("%w: campaign %s is a draft; publish it first", ErrStateConflict, id)
 	case StatePaused:
-		return Step{Next: now.Add(d.cfg.PollInterval)}, nil
+		if now.Before(c.Schedule.CutOff) {
+			return Step{Next: laterOf(now.Add(d.cfg.PollInterval), now)}, nil
+		}
+		// The cut-off holds for a paused campaign too: it ends there.
+		if _, err := st.FinishRemaining(ctx, id, StatusExpired, ReasonCutOff, now); err != nil {
+			return Step{}, err
+		}
+		open, next, err := d.openDeliveries(ctx, id)
+		if err != nil {
+			return Step{}, err
+		}
+		if open > 0 {
+			return Step{Next: laterOf(next, now)}, nil
+		}
+		err = st.TransitionCampaign(ctx, id, []CampaignState{StatePaused}, StateCompleted, now)
+		if err != nil && !errors.Is(err, ErrStateConflict) {
+			return Step{}, err
+		}
+		return Step{Done: true}, nil
 	case StateStopped:
 		if _, err := st.FinishRemaining(ctx, id, StatusStopped, "stopped", now); err != nil {
 			return Step{}, err
@@ -480,7 +495,9 @@ func (d *Dispatcher) dialDue(ctx context.Context, c *Campaign, loc *time.Locatio
 			break
 		}
 
-		dials, err := d.decideAll(ctx, c, loc, ds)
+		// The decisions are written even if ctx ends now, so no claim is
+		// left to wait for its lease.
+		dials, halted, err := d.decideAll(callCtx, c, loc, ds)
 		releaseSlots(slots, len(ds)-len(dials))
 		if err != nil {
 			releaseSlots(slots, len(dials))
@@ -491,10 +508,13 @@ func (d *Dispatcher) dialDue(ctx context.Context, c *Campaign, loc *time.Locatio
 			calls.Add(1)
 			go func() {
 				defer calls.Done()
-				w := d.call(callCtx, c, dl)
+				w := d.call(callCtx, c, loc, dl)
 				slots.Release(1)
 				results.add(w)
 			}()
+		}
+		if halted {
+			break
 		}
 	}
 	calls.Wait()
@@ -514,21 +534,17 @@ func releaseSlots(slots *semaphore.Weighted, n int) {
 // moment before dialling, writes every decision in one Store call and
 // returns the deliveries now in dialling under this dispatcher's lease:
 // the calls to place.
-func (d *Dispatcher) decideAll(ctx context.Context, c *Campaign, campaignLoc *time.Location, ds []Delivery) ([]Delivery, error) {
+//
+// halted reports that the campaign stopped running since the claim.
+func (d *Dispatcher) decideAll(ctx context.Context, c *Campaign, campaignLoc *time.Location, ds []Delivery) (dials []Delivery, halted bool, err error) {
 	ws := make([]write, 0, len(ds))
 	for _, dl := range ds {
 		if dl.Status == StatusDialling {
 			ws = append(ws, d.rescue(ctx, dl))
 			continue
 		}
-		loc := campaignLoc
-		if dl.TimeZone != "" {
-			if l, err := loadLocation(dl.TimeZone); err == nil {
-				loc = l
-			}
-		}
 		now := d.cfg.Clock.Now()
-		dec := decide(c, loc, now)
+		dec := decide(c, recipientLoc(dl, campaignLoc), now)
 		switch {
 		case dec.status != "":
 			ws = append(ws, write{dl, dec.status, time.Time{}, dec.reason})
@@ -544,26 +560,66 @@ func (d *Dispatcher) decideAll(ctx context.Context, c *Campaign, campaignLoc *ti
 			ws = append(ws, write{dl, StatusDialling, time.Time{}, ""})
 		}
 	}
-	applied, err := d.applyAll(ctx, ws)
+	applied, errs, err := d.applyAll(ctx, ws)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	// Only a successful move to dialling, under our own lease, lets a
-	// call start; a lost lease means another dispatcher owns it now.
-	var dials []Delivery
+	// call start; a lost lease means another dispatcher owns it now, and
+	// a campaign paused or stopped since the claim gets its claims back.
+	var release []write
 	for i, w := range ws {
-		if w.to == StatusDialling && applied[i] {
+		switch {
+		case w.to == StatusDialling && applied[i]:
 			dl := w.dl
 			dl.Status = StatusDialling
 			dl.Attempt++
 			dials = append(dials, dl)
+		case errors.Is(errs[i], ErrNotRunning):
+			release = append(release, write{w.dl, StatusPending, w.dl.DueAt, ReasonReleased})
 		}
 	}
-	return dials, nil
+	if len(release) > 0 {
+		if _, _, err := d.applyAll(ctx, release); err != nil {
+			return dials, true, err
+		}
+	}
+	return dials, len(release) > 0, nil
 }
 
-// call places one call and returns the outcome to record.
-func (d *Dispatcher) call(ctx context.Context, c *Campaign, dl Delivery) write {
+// recipientLoc is the zone DND is read in for a delivery: the one it
+// recorded when it was planned, or the campaign's if this host cannot
+// load that zone (its zone database lacks it).
+func recipientLoc(dl Delivery, campaignLoc *time.Location) *time.Location {
+	if dl.TimeZone != "" {
+		if l, err := loadLocation(dl.TimeZone); err == nil {
+			return l
+		}
+	}
+	return campaignLoc
+}
+
+// call places one call and returns the outcome to record. The cut-off
+// and DND are checked once more right before the Caller is asked, since
+// writing the dialling state took a Store round trip. A panicking Caller
+// is recovered and its delivery recorded as unknown: the call may have
+// been placed.
+func (d *Dispatcher) call(ctx context.Context, c *Campaign, campaignLoc *time.Location, dl Delivery) (w write) {
+	now := d.cfg.Clock.Now()
+	if dec := decide(c, recipientLoc(dl, campaignLoc), now); !dec.dial {
+		dl.Attempt-- // the attempt never reached the Caller
+		if dec.status != "" {
+			return write{dl, dec.status, time.Time{}, dec.reason}
+		}
+		return write{dl, StatusPending, dec.deferTo, dec.reason}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			d.log.ErrorContext(ctx, "caller panicked", "campaign_id", dl.CampaignID,
+				"user_id", dl.UserID, "phone", MaskPhone(dl.Phone), "panic", fmt.Sprint(r))
+			w = write{dl, StatusUnknown, time.Time{}, ReasonCallerPanic}
+		}
+	}()
 	req := CallRequest{
 		IdempotencyKey: dl.IdempotencyKey(), CampaignID: dl.CampaignID, UserID: dl.UserID,
 		Phone: dl.Phone, CallContext: c.CallContext, Attempt: dl.Attempt,
@@ -626,7 +682,7 @@ func (g *groupWriter) add(w write) {
 		batch := g.buf
 		g.buf = nil
 		g.mu.Unlock()
-		_, err := g.d.applyAll(g.ctx, batch)
+		_, _, err := g.d.applyAll(g.ctx, batch)
 		g.mu.Lock()
 		if err != nil && g.err == nil {
 			g.err = err
@@ -646,9 +702,9 @@ func (g *groupWriter) failed() error {
 // the observer about each applied one. applied[i] is false when write i
 // lost its lease: another dispatcher rescued the delivery and its write
 // stands.
-func (d *Dispatcher) applyAll(ctx context.Context, ws []write) ([]bool, error) {
+func (d *Dispatcher) applyAll(ctx context.Context, ws []write) ([]bool, []error, error) {
 	if len(ws) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	now := d.cfg.Clock.Now()
 	ts := make([]Transition, len(ws))
@@ -660,10 +716,10 @@ func (d *Dispatcher) applyAll(ctx context.Context, ws []write) ([]bool, error) {
 	}
 	errs, err := d.cfg.Store.Apply(ctx, ts)
 	if err != nil {
-		return nil, fmt.Errorf("signedcall: recording %d delivery changes: %w", len(ws), err)
+		return nil, nil, fmt.Errorf("signedcall: recording %d delivery changes: %w", len(ws), err)
 	}
 	if len(errs) != len(ws) {
-		return nil, fmt.Errorf("signedcall: store answered %d results for %d delivery changes", len(errs), len(ws))
+		return nil, nil, fmt.Errorf("signedcall: store answered %d results for %d delivery changes", len(errs), len(ws))
 	}
 	applied := make([]bool, len(ws))
 	for i, w := range ws {
@@ -672,8 +728,11 @@ func (d *Dispatcher) applyAll(ctx context.Context, ws []write) ([]bool, error) {
 		case errors.Is(errs[i], ErrLeaseLost):
 			d.log.WarnContext(ctx, "lease lost", "campaign_id", dl.CampaignID, "user_id", dl.UserID, "status", string(w.to))
 			continue
+		case errors.Is(errs[i], ErrNotRunning):
+			// Paused or stopped since the claim; the caller hands it back.
+			continue
 		case errs[i] != nil:
-			return applied, fmt.Errorf("signedcall: recording %s for user %s: %w", w.to, dl.UserID, errs[i])
+			return applied, errs, fmt.Errorf("signedcall: recording %s for user %s: %w", w.to, dl.UserID, errs[i])
 		}
 		applied[i] = true
 		attempt := dl.Attempt
@@ -689,7 +748,7 @@ func (d *Dispatcher) applyAll(ctx context.Context, ws []write) ([]bool, error) {
 			})
 		}
 	}
-	return applied, nil
+	return applied, errs, nil
 }
 
 // Run drives the campaign until it ends or ctx is done: it calls Tick and

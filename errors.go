@@ -36,6 +36,11 @@ var (
 	// allows the requested transition (pausing a completed campaign, say).
 	ErrStateConflict = errors.New("signedcall: campaign state does not allow this")
 
+	// ErrNotRunning is returned, per transition, by Store.Apply for a move
+	// to dialling while the campaign is not running (paused or stopped in
+	// the meantime). Nothing is written for that transition.
+	ErrNotRunning = errors.New("signedcall: campaign is not running")
+
 	// ErrImmutable is returned when a published campaign's definition would
 	// change. Only its lifecycle state may move after publishing.
 	ErrImmutable = errors.New("signedcall: published campaign definition cannot change")

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/benbjohnson/clock"
+	"github.com/google/uuid"
+
 	"github.com/signedcall/signedcall"
 	"github.com/signedcall/signedcall/store/memstore"
 )
@@ -169,6 +172,11 @@ func TestRescueAfterCrash(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The dead dispatcher had started the campaign.
+			err = st.TransitionCampaign(ctx, c.ID, []signedcall.CampaignState{signedcall.StateScheduled}, signedcall.StateRunning, start)
+			if err != nil {
+				t.Fatal(err)
+			}
 			claimed, err := st.Claim(ctx, signedcall.ClaimRequest{CampaignID: c.ID, Owner: "dead", Now: start, Lease: time.Minute, Limit: 1})
 			if err != nil || len(claimed) != 1 {
 				t.Fatalf("Claim = %v, %v", claimed, err)
@@ -303,5 +311,220 @@ func TestSlowCallsNeverOutliveTheirLease(t *testing.T) {
 	}
 	if len(dials) != want || rep.Counts[signedcall.StatusAnswered] != want || rep.Total != want {
 		t.Errorf("%d dials, report %v; want all %d qualified answered", len(dials), rep, want)
+	}
+}
+
+// stopAfterClaim has another process stop (or pause) the campaign the
+// moment a claim returns, before any call of that claim starts.
+type stopAfterClaim struct {
+	signedcall.Store
+	once sync.Once
+	stop func()
+}
+
+func (s *stopAfterClaim) Claim(ctx context.Context, req signedcall.ClaimRequest) ([]signedcall.Delivery, error) {
+	ds, err := s.Store.Claim(ctx, req)
+	if len(ds) > 0 {
+		s.once.Do(s.stop)
+	}
+	return ds, err
+}
+
+func TestNoCallStartsAfterPauseOrStop(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		stop  func(d *signedcall.Dispatcher, ctx context.Context, id uuid.UUID) error
+		state signedcall.CampaignState
+	}{
+		{"pause", (*signedcall.Dispatcher).Pause, signedcall.StatePaused},
+		{"stop", (*signedcall.Dispatcher).Stop, signedcall.StateStopped},
+	} {
+		t.Run(tc.name+" during a call", func(t *testing.T) {
+			ctx := context.Background()
+			start := time.Date(2026, 12, 5, 11, 30, 0, 0, time.UTC) // Sat 17:00 IST
+			clk := fixedClock(start)
+			st := memstore.New()
+			rec := newRecorder(t, clk, 1)
+			var d *signedcall.Dispatcher
+			var c *signedcall.Campaign
+			var once sync.Once
+			rec.hook = func(signedcall.CallRequest) (signedcall.Outcome, error) {
+				once.Do(func() {
+					if err := tc.stop(d, ctx, c.ID); err != nil {
+						t.Error(err)
+					}
+				})
+				return signedcall.OutcomeAnswered, nil
+			}
+			var err error
+			d, err = signedcall.NewDispatcher(signedcall.Config{Store: st, Caller: rec, Clock: clk, Concurrency: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c = buildCampaign(t, clk, campaignSpec{start: start, cutOff: start.Add(3 * time.Hour), policy: signedcall.PolicyDiscard})
+			publish(t, d, clk, c)
+			src := population(50, 3)
+			for i := range src {
+				src[i].TimeZone = "Asia/Kolkata"
+			}
+			if _, err := d.Tick(ctx, c.ID, src); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(rec.dials()); n != 1 {
+				t.Errorf("%d calls with one line and a %s during the first, want 1", n, tc.name)
+			}
+			got, err := st.Campaign(ctx, c.ID)
+			if err != nil || got.State != tc.state {
+				t.Errorf("campaign after %s = %v, %v; want %s", tc.name, got.State, err, tc.state)
+			}
+			counts, _ := st.Counts(ctx, c.ID)
+			if counts[signedcall.StatusClaimed] != 0 || counts[signedcall.StatusDialling] != 0 {
+				t.Errorf("counts after %s = %v, want no claim or dial left held", tc.name, counts)
+			}
+		})
+		t.Run(tc.name+" between claim and dial", func(t *testing.T) {
+			ctx := context.Background()
+			start := time.Date(2026, 12, 5, 11, 30, 0, 0, time.UTC)
+			clk := fixedClock(start)
+			mem := memstore.New()
+			st := &stopAfterClaim{Store: mem}
+			rec := newRecorder(t, clk, 1)
+			d, err := signedcall.NewDispatcher(signedcall.Config{Store: st, Caller: rec, Clock: clk, Concurrency: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := buildCampaign(t, clk, campaignSpec{start: start, cutOff: start.Add(3 * time.Hour), policy: signedcall.PolicyDiscard})
+			st.stop = func() {
+				other, _ := signedcall.NewDispatcher(signedcall.Config{Store: mem, Caller: rec, Clock: clk})
+				if err := tc.stop(other, ctx, c.ID); err != nil {
+					t.Error(err)
+				}
+			}
+			publish(t, d, clk, c)
+			if _, err := d.Tick(ctx, c.ID, population(20, 4)); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(rec.dials()); n != 0 {
+				t.Errorf("%d calls started after a %s written before they were dialled, want 0", n, tc.name)
+			}
+		})
+	}
+}
+
+// slowDialStore takes a minute of the clock to record that a call starts.
+type slowDialStore struct {
+	signedcall.Store
+	clk *clock.Mock
+}
+
+func (s slowDialStore) Apply(ctx context.Context, ts []signedcall.Transition) ([]error, error) {
+	errs, err := s.Store.Apply(ctx, ts)
+	for _, tr := range ts {
+		if tr.To == signedcall.StatusDialling {
+			s.clk.Add(time.Minute)
+			break
+		}
+	}
+	return errs, err
+}
+
+func TestCutOffRecheckedAfterTheDiallingWrite(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2026, 12, 5, 11, 30, 0, 0, time.UTC)
+	clk := fixedClock(start)
+	st := slowDialStore{memstore.New(), clk}
+	rec := newRecorder(t, clk, 1)
+	d, err := signedcall.NewDispatcher(signedcall.Config{Store: st, Caller: rec, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The cut-off falls 30 seconds after the start, inside the slow write.
+	c := buildCampaign(t, clk, campaignSpec{start: start, cutOff: start.Add(30 * time.Second), policy: signedcall.PolicyDiscard})
+	publish(t, d, clk, c)
+	drive(t, d, clk, c.ID, population(10, 5))
+	if n := len(rec.dials()); n != 0 {
+		t.Errorf("%d calls started at or after the cut-off, want 0", n)
+	}
+	rep, err := d.Report(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Counts[signedcall.StatusExpired] == 0 || rep.Called() != 0 {
+		t.Errorf("report %v, want every target expired and none called", rep)
+	}
+}
+
+func TestPanickingCallerIsRecordedUnknown(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2026, 12, 5, 11, 30, 0, 0, time.UTC)
+	clk := fixedClock(start)
+	st := memstore.New()
+	caller := signedcall.CallerFunc(func(context.Context, signedcall.CallRequest) (signedcall.Outcome, error) {
+		panic("caller exploded")
+	})
+	d, err := signedcall.NewDispatcher(signedcall.Config{Store: st, Caller: caller, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := buildCampaign(t, clk, campaignSpec{start: start, cutOff: start.Add(time.Hour), policy: signedcall.PolicyDiscard})
+	publish(t, d, clk, c)
+	src := population(5, 6)
+	for i := range src {
+		src[i].TimeZone = "Asia/Kolkata"
+	}
+	step, err := d.Tick(ctx, c.ID, src)
+	if err != nil || !step.Done {
+		t.Fatalf("Tick with a panicking caller = %+v, %v; want done", step, err)
+	}
+	var reasons []string
+	err = st.Deliveries(ctx, c.ID, func(dl signedcall.Delivery) error {
+		if dl.Status == signedcall.StatusUnknown {
+			reasons = append(reasons, dl.Reason)
+		} else if dl.Status != signedcall.StatusControl {
+			t.Errorf("delivery %s is %s after a panicking call, want unknown", dl.UserID, dl.Status)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reasons {
+		if r != signedcall.ReasonCallerPanic {
+			t.Errorf("reason = %q, want %q", r, signedcall.ReasonCallerPanic)
+		}
+	}
+	if len(reasons) == 0 {
+		t.Error("no delivery reached the panicking caller")
+	}
+}
+
+func TestPausedCampaignEndsAtCutOff(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2026, 12, 5, 11, 30, 0, 0, time.UTC)
+	clk := fixedClock(start)
+	st := memstore.New()
+	d, err := signedcall.NewDispatcher(signedcall.Config{Store: st, Caller: newRecorder(t, clk, 1), Clock: clk, MaxCallsPerMinute: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := buildCampaign(t, clk, campaignSpec{start: start, cutOff: start.Add(time.Hour), policy: signedcall.PolicyDiscard})
+	publish(t, d, clk, c)
+	if _, err := d.Tick(ctx, c.ID, population(20, 7)); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Pause(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	clk.Set(start.Add(25 * time.Hour))
+	step, err := d.Tick(ctx, c.ID, nil)
+	if err != nil || !step.Done {
+		t.Fatalf("Tick of a paused campaign past its cut-off = %+v, %v; want done", step, err)
+	}
+	rep, err := d.Report(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.State != signedcall.StateCompleted || rep.Counts[signedcall.StatusPending] != 0 || rep.Counts[signedcall.StatusExpired] == 0 {
+		t.Errorf("report %v, want completed with the rest expired", rep)
 	}
 }

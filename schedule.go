@@ -42,6 +42,7 @@ const (
 	ReasonReleased     = "released"
 	ReasonRescued      = "rescued_after_crash"
 	ReasonCallerError  = "caller_error"
+	ReasonCallerPanic  = "caller_panic"
 	ReasonNotDialled   = "not_dialled"
 )
 

@@ -191,10 +191,15 @@ type Store interface {
 	// ErrNotFound if it does not exist.
 	UpdateCampaign(ctx context.Context, c *Campaign) error
 
-	// PublishCampaign moves a draft to scheduled and stores the
-	// acknowledgement with it, atomically; UpdatedAt becomes ack.At. It
-	// returns ErrStateConflict if the campaign is not a draft.
-	PublishCampaign(ctx context.Context, id uuid.UUID, ack Acknowledgement) error
+	// PublishCampaign stores c's definition as published, with ack as
+	// its audit record, in one atomic step: it creates the campaign if no
+	// campaign has c.ID, or replaces the stored draft's definition
+	// (keeping CreatedAt). State becomes scheduled and UpdatedAt ack.At.
+	// Because it is one step, the definition published is exactly the one
+	// acknowledged, whatever other writers do. It returns ErrImmutable if
+	// the stored campaign is no longer a draft, ErrNotAcknowledged if ack
+	// is incomplete, and the validation errors of c.
+	PublishCampaign(ctx context.Context, c *Campaign, ack Acknowledgement) error
 
 	// TransitionCampaign moves a campaign to state to if its current state
 	// is one of from, and sets UpdatedAt to at; otherwise it returns
@@ -228,7 +233,9 @@ type Store interface {
 	// of ts may have been applied, and callers re-read what they need.
 	//
 	// The moves allowed are: claimed to dialling (Attempt is incremented,
-	// the lease kept); claimed or dialling to pending (the lease is
+	// the lease kept), and only while the campaign is running, checked in
+	// the same atomic step (ErrNotRunning otherwise), so no call starts
+	// once a pause or stop has been written; claimed or dialling to pending (the lease is
 	// released, DueAt set, Attempt kept); claimed or dialling to any final
 	// status (the lease cleared, FinishedAt set to At). The lease's
 	// expiry is not checked here: a holder whose lease ran out may still

@@ -14,6 +14,7 @@ package memstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -200,41 +201,58 @@ func (s *Store) UpdateCampaign(ctx context.Context, c *signedcall.Campaign) erro
 	return nil
 }
 
-// PublishCampaign moves a draft to scheduled with a copy of ack, and sets
-// UpdatedAt to ack.At. It returns [signedcall.ErrNotFound],
-// [signedcall.ErrStateConflict] if the campaign is not a draft, and an
-// error matching [signedcall.ErrNotAcknowledged] and
-// [signedcall.ErrInvalid] if ack is incomplete.
-func (s *Store) PublishCampaign(ctx context.Context, id uuid.UUID, ack signedcall.Acknowledgement) error {
+// PublishCampaign stores a deep copy of c as published with a copy of
+// ack, in one step under the store's lock: it creates the campaign, or
+// replaces a stored draft's definition (keeping its CreatedAt). State
+// becomes scheduled and UpdatedAt ack.At. It returns
+// [signedcall.ErrImmutable] if the stored campaign is no longer a draft,
+// an error matching [signedcall.ErrInvalid] if c is not a draft, an error
+// matching [signedcall.ErrNotAcknowledged] and [signedcall.ErrInvalid] if
+// ack is incomplete, and the error of Validate if c breaks a rule.
+func (s *Store) PublishCampaign(ctx context.Context, c *signedcall.Campaign, ack signedcall.Acknowledgement) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if c == nil {
+		return fmt.Errorf("memstore: publish campaign: nil campaign: %w", signedcall.ErrInvalid)
+	}
+	if c.State != signedcall.StateDraft {
+		return fmt.Errorf("memstore: publish campaign %s: state %q: only a draft is published: %w",
+			c.ID, c.State, signedcall.ErrInvalid)
+	}
+	next, err := signedcall.CloneCampaign(c)
+	if err != nil {
+		return fmt.Errorf("memstore: publish campaign %s: %w", c.ID, err)
+	}
+	next.State = signedcall.StateScheduled
+	a := ack
+	next.Acknowledgement = &a
+	next.UpdatedAt = ack.At
+
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	stored, err := s.campaign(id)
-	if err != nil {
+	stored, err := s.campaign(c.ID)
+	switch {
+	case err == nil && stored.c.State != signedcall.StateDraft:
+		return fmt.Errorf("memstore: publish campaign %s: it is %s: %w", c.ID, stored.c.State, signedcall.ErrImmutable)
+	case err == nil:
+		next.CreatedAt = stored.c.CreatedAt
+	case !errors.Is(err, signedcall.ErrNotFound):
 		return err
 	}
-	if stored.c.State != signedcall.StateDraft {
-		return fmt.Errorf("memstore: publish campaign %s: it is %s, not a draft: %w",
-			id, stored.c.State, signedcall.ErrStateConflict)
-	}
-
-	// The stored campaign is shared read-only, so a shallow copy with new
-	// state is enough.
-	next := *stored.c
-	next.State = signedcall.StateScheduled
-	next.Acknowledgement = &ack
-	next.UpdatedAt = ack.At
 	if err := next.Validate(time.Time{}); err != nil {
 		for _, ve := range signedcall.ValidationErrors(err) {
 			if strings.HasPrefix(ve.Field, "acknowledgement") {
-				return fmt.Errorf("memstore: publish campaign %s: %w: %w", id, signedcall.ErrNotAcknowledged, err)
+				return fmt.Errorf("memstore: publish campaign %s: %w: %w", c.ID, signedcall.ErrNotAcknowledged, err)
 			}
 		}
 		return err
 	}
-	stored.c = &next
+	if stored != nil {
+		stored.c = next
+		return nil
+	}
+	s.campaigns[c.ID] = newCampaign(next)
 	return nil
 }
 
@@ -471,6 +489,10 @@ func (s *Store) apply(t *signedcall.Transition) error {
 		if d.Status != signedcall.StatusClaimed {
 			return fmt.Errorf("memstore: delivery %s/%s: cannot dial from %s: %w",
 				t.Key.CampaignID, t.Key.UserID, d.Status, signedcall.ErrInvalid)
+		}
+		if c.c.State != signedcall.StateRunning {
+			return fmt.Errorf("memstore: delivery %s/%s: campaign is %s: %w",
+				t.Key.CampaignID, t.Key.UserID, c.c.State, signedcall.ErrNotRunning)
 		}
 		c.setStatus(r, signedcall.StatusDialling)
 		d.Attempt++

@@ -131,7 +131,7 @@ func TestCampaignRules(t *testing.T) {
 	}
 
 	incomplete := signedcall.Acknowledgement{By: "ops@example.com", At: base}
-	err = s.PublishCampaign(ctx, c.ID, incomplete)
+	err = s.PublishCampaign(ctx, c, incomplete)
 	if !errors.Is(err, signedcall.ErrNotAcknowledged) || !errors.Is(err, signedcall.ErrInvalid) {
 		t.Errorf("PublishCampaign(no statement) = %v, want ErrNotAcknowledged and ErrInvalid", err)
 	}
@@ -149,7 +149,7 @@ func TestCampaignRules(t *testing.T) {
 	ack := signedcall.Acknowledgement{
 		By: "ops@example.com", At: base.Add(time.Minute), Statement: signedcall.DefaultStatement,
 	}
-	if err := s.PublishCampaign(ctx, c.ID, ack); err != nil {
+	if err := s.PublishCampaign(ctx, c, ack); err != nil {
 		t.Fatalf("PublishCampaign = %v, want nil", err)
 	}
 	if got, _ := s.Campaign(ctx, c.ID); !got.UpdatedAt.Equal(ack.At) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/signedcall/signedcall"
 )
 
@@ -95,33 +96,84 @@ func (s *Store) UpdateCampaign(ctx context.Context, c *signedcall.Campaign) erro
 	})
 }
 
-// PublishCampaign moves a draft to scheduled with ack, and sets UpdatedAt
-// to ack.At, in one transaction. It returns [signedcall.ErrNotFound],
-// [signedcall.ErrStateConflict] if the campaign is not a draft, and an
-// error matching [signedcall.ErrNotAcknowledged] and
-// [signedcall.ErrInvalid] if ack is incomplete.
-func (s *Store) PublishCampaign(ctx context.Context, id uuid.UUID, ack signedcall.Acknowledgement) error {
+// PublishCampaign stores c as published with ack, in one transaction that
+// locks the campaign's row: it inserts the campaign, or replaces the
+// stored draft's definition (keeping its CreatedAt). State becomes
+// scheduled and UpdatedAt ack.At. It returns [signedcall.ErrImmutable] if
+// the stored campaign is no longer a draft (also when another process
+// publishes the same ID at the same moment), an error matching
+// [signedcall.ErrInvalid] if c is not a draft, an error matching
+// [signedcall.ErrNotAcknowledged] and [signedcall.ErrInvalid] if ack is
+// incomplete, and the error of Validate if c breaks a rule.
+func (s *Store) PublishCampaign(ctx context.Context, c *signedcall.Campaign, ack signedcall.Acknowledgement) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.changeCampaign(ctx, id, func(stored *signedcall.Campaign) (*signedcall.Campaign, error) {
-		if stored.State != signedcall.StateDraft {
-			return nil, fmt.Errorf("pgstore: publish campaign %s: it is %s, not a draft: %w",
-				id, stored.State, signedcall.ErrStateConflict)
+	if c == nil {
+		return fmt.Errorf("pgstore: publish campaign: nil campaign: %w", signedcall.ErrInvalid)
+	}
+	if c.State != signedcall.StateDraft {
+		return fmt.Errorf("pgstore: publish campaign %s: state %q: only a draft is published: %w",
+			c.ID, c.State, signedcall.ErrInvalid)
+	}
+	next, err := signedcall.CloneCampaign(c)
+	if err != nil {
+		return fmt.Errorf("pgstore: publish campaign %s: %w", c.ID, err)
+	}
+	next.State = signedcall.StateScheduled
+	a := ack
+	next.Acknowledgement = &a
+	next.UpdatedAt = ack.At
+	id := c.ID
+
+	return s.inTx(ctx, "publish campaign "+id.String(), func(tx pgx.Tx) error {
+		var def []byte
+		err := tx.QueryRow(ctx, "SELECT definition FROM campaigns WHERE id = $1 FOR UPDATE", id).Scan(&def)
+		exists := err == nil
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("pgstore: campaign %s: %w", id, err)
+		default:
+			stored, err := decodeCampaign(id, def)
+			if err != nil {
+				return err
+			}
+			if stored.State != signedcall.StateDraft {
+				return fmt.Errorf("pgstore: publish campaign %s: it is %s: %w", id, stored.State, signedcall.ErrImmutable)
+			}
+			next.CreatedAt = stored.CreatedAt
 		}
-		next := stored // decoded for this call alone
-		next.State = signedcall.StateScheduled
-		next.Acknowledgement = &ack
-		next.UpdatedAt = ack.At
 		if err := next.Validate(time.Time{}); err != nil {
 			for _, ve := range signedcall.ValidationErrors(err) {
 				if strings.HasPrefix(ve.Field, "acknowledgement") {
-					return nil, fmt.Errorf("pgstore: publish campaign %s: %w: %w", id, signedcall.ErrNotAcknowledged, err)
+					return fmt.Errorf("pgstore: publish campaign %s: %w: %w", id, signedcall.ErrNotAcknowledged, err)
 				}
 			}
-			return nil, err
+			return err
 		}
-		return next, nil
+		b, err := json.Marshal(next)
+		if err != nil {
+			return fmt.Errorf("pgstore: campaign %s: %w", id, err)
+		}
+		if exists {
+			_, err = tx.Exec(ctx, `UPDATE campaigns SET state = $2, definition = $3, updated_at = $4 WHERE id = $1`,
+				id, string(next.State), b, next.UpdatedAt)
+		} else {
+			var tag pgconn.CommandTag
+			tag, err = tx.Exec(ctx, `
+				INSERT INTO campaigns (id, state, definition, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (id) DO NOTHING`,
+				id, string(next.State), b, next.CreatedAt, next.UpdatedAt)
+			if err == nil && tag.RowsAffected() == 0 {
+				return fmt.Errorf("pgstore: publish campaign %s: created meanwhile by another writer: %w", id, signedcall.ErrImmutable)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("pgstore: campaign %s: %w", id, err)
+		}
+		return nil
 	})
 }
 

@@ -306,8 +306,15 @@ func (s *Store) mustExist(ctx context.Context, id uuid.UUID) error {
 // transition found; upd writes only where the lease's owner and token
 // still match and the move is allowed; the result is that state and
 // whether the write happened, or no row for an unknown key.
+//
+// A move to dialling also needs the campaign to be running: camp takes a
+// share lock on the campaign row, so a pause or stop (which updates that
+// row) either commits first and is seen, or waits for this statement.
 const applySQL = `
-WITH pre AS (
+WITH camp AS (
+    SELECT state FROM campaigns WHERE id = $1 AND $5 = 'dialling'
+    FOR SHARE
+), pre AS (
     SELECT status, lease_owner, lease_token FROM deliveries
     WHERE campaign_id = $1 AND user_id = $2
     FOR UPDATE
@@ -326,9 +333,11 @@ WITH pre AS (
     WHERE d.campaign_id = $1 AND d.user_id = $2
       AND d.lease_owner = $3 AND d.lease_token = $4
       AND (d.status = 'claimed' OR (d.status = 'dialling' AND $5 <> 'dialling'))
+      AND ($5 <> 'dialling' OR (SELECT state FROM camp) = 'running')
     RETURNING 1
 )
-SELECT pre.status, pre.lease_owner, pre.lease_token, EXISTS (SELECT FROM upd)
+SELECT pre.status, pre.lease_owner, pre.lease_token, EXISTS (SELECT FROM upd),
+    coalesce((SELECT state FROM camp), '')
 FROM pre`
 
 // Apply writes the transitions as documented on [signedcall.Store], all in
@@ -385,12 +394,12 @@ func (s *Store) Apply(ctx context.Context, ts []signedcall.Transition) ([]error,
 	br := s.pool.SendBatch(ctx, b)
 	for _, i := range order {
 		var (
-			status  string
-			owner   *string
-			token   *int64
-			applied bool
+			status, state string
+			owner         *string
+			token         *int64
+			applied       bool
 		)
-		err := br.QueryRow().Scan(&status, &owner, &token, &applied)
+		err := br.QueryRow().Scan(&status, &owner, &token, &applied, &state)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			errs[i] = deliveryNotFound(ts[i].Key)
@@ -398,7 +407,7 @@ func (s *Store) Apply(ctx context.Context, ts []signedcall.Transition) ([]error,
 			_ = br.Close()
 			return nil, fmt.Errorf("pgstore: apply %d transitions: %w", len(ts), err)
 		case !applied:
-			errs[i] = refused(&ts[i], signedcall.Status(status), owner, token)
+			errs[i] = refused(&ts[i], signedcall.Status(status), owner, token, signedcall.CampaignState(state))
 		}
 	}
 	if err := br.Close(); err != nil {
@@ -409,7 +418,7 @@ func (s *Store) Apply(ctx context.Context, ts []signedcall.Transition) ([]error,
 
 // refused says why transition t was not written to a delivery found in
 // status st with the given lease, by memstore's rules.
-func refused(t *signedcall.Transition, st signedcall.Status, owner *string, token *int64) error {
+func refused(t *signedcall.Transition, st signedcall.Status, owner *string, token *int64, campaign signedcall.CampaignState) error {
 	k := t.Key
 	if st.Final() || st == signedcall.StatusPending ||
 		owner == nil || *owner != t.Owner || token == nil || *token != t.Token {
@@ -418,6 +427,10 @@ func refused(t *signedcall.Transition, st signedcall.Status, owner *string, toke
 	if t.To == signedcall.StatusDialling && st != signedcall.StatusClaimed {
 		return fmt.Errorf("pgstore: delivery %s/%s: cannot dial from %s: %w",
 			k.CampaignID, k.UserID, st, signedcall.ErrInvalid)
+	}
+	if t.To == signedcall.StatusDialling && campaign != signedcall.StateRunning {
+		return fmt.Errorf("pgstore: delivery %s/%s: campaign is %s: %w",
+			k.CampaignID, k.UserID, campaign, signedcall.ErrNotRunning)
 	}
 	// The row was locked and matched, so this does not happen; if it
 	// did, the holder must not believe it wrote.

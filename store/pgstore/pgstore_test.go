@@ -416,6 +416,15 @@ func materialized(t testing.TB, s signedcall.Store, n int) uuid.UUID {
 	if err := s.Materialize(t.Context(), c.ID, ds); err != nil {
 		t.Fatalf("Materialize(%d) = %v", n, err)
 	}
+	// Calls may only start in a running campaign.
+	ack := signedcall.Acknowledgement{By: "ops@example.com", At: base, Statement: signedcall.DefaultStatement}
+	if err := s.PublishCampaign(t.Context(), c, ack); err != nil {
+		t.Fatalf("PublishCampaign = %v", err)
+	}
+	from := []signedcall.CampaignState{signedcall.StateScheduled}
+	if err := s.TransitionCampaign(t.Context(), c.ID, from, signedcall.StateRunning, base); err != nil {
+		t.Fatalf("TransitionCampaign(running) = %v", err)
+	}
 	return c.ID
 }
 

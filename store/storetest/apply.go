@@ -13,6 +13,7 @@ import (
 var applyTests = []test{
 	{"Dialling", testApplyDialling},
 	{"DiallingTwice", testApplyDiallingTwice},
+	{"DiallingNotRunning", testApplyDiallingNotRunning},
 	{"Final", testApplyFinal},
 	{"Release", testApplyRelease},
 	{"InvalidStatus", testApplyInvalidStatus},
@@ -50,6 +51,32 @@ func testApplyDiallingTwice(t *testing.T, s signedcall.Store) {
 	err := apply(t, s, to(d, signedcall.StatusDialling, base.Add(2*time.Second)))[0]
 	wantErr(t, "Apply(dialling to dialling)", err, signedcall.ErrInvalid)
 	diffDeliveries(t, "Delivery after refused Apply", d, getDelivery(t, s, d.Key()))
+}
+
+// testApplyDiallingNotRunning pauses, then stops, the campaign while a
+// delivery is claimed: the move to dialling is refused with ErrNotRunning
+// and changes nothing, while releasing and finishing still work.
+func testApplyDiallingNotRunning(t *testing.T, s signedcall.Store) {
+	cid, _ := withDeliveries(t, s, due(2))
+	ds := claim(t, s, cid, "a", base, time.Minute, 2)
+	running := []signedcall.CampaignState{signedcall.StateRunning}
+	if err := s.TransitionCampaign(t.Context(), cid, running, signedcall.StatePaused, base); err != nil {
+		t.Fatalf("TransitionCampaign(running to paused) = %v, want nil", err)
+	}
+	err := apply(t, s, to(ds[0], signedcall.StatusDialling, base.Add(time.Second)))[0]
+	wantErr(t, "Apply(dialling) while paused", err, signedcall.ErrNotRunning)
+	diffDeliveries(t, "Delivery after refused Apply while paused", ds[0], getDelivery(t, s, ds[0].Key()))
+
+	paused := []signedcall.CampaignState{signedcall.StatePaused}
+	if err := s.TransitionCampaign(t.Context(), cid, paused, signedcall.StateStopped, base); err != nil {
+		t.Fatalf("TransitionCampaign(paused to stopped) = %v, want nil", err)
+	}
+	err = apply(t, s, to(ds[1], signedcall.StatusDialling, base.Add(time.Second)))[0]
+	wantErr(t, "Apply(dialling) once stopped", err, signedcall.ErrNotRunning)
+	mustApply(t, s, ds[0], to(ds[0], signedcall.StatusStopped, base.Add(2*time.Second)))
+	release := to(ds[1], signedcall.StatusPending, base.Add(2*time.Second))
+	release.DueAt = base.Add(time.Hour)
+	mustApply(t, s, ds[1], release)
 }
 
 // testApplyFinal moves one delivery to each final status, from claimed and

@@ -21,7 +21,9 @@ var campaignTests = []test{
 	{"UpdateAfterPublish", testUpdateAfterPublish},
 	{"Publish", testPublish},
 	{"PublishTwice", testPublishTwice},
-	{"PublishNotFound", testPublishNotFound},
+	{"PublishNew", testPublishNew},
+	{"PublishReplacesDraft", testPublishReplacesDraft},
+	{"PublishIncomplete", testPublishIncomplete},
 	{"Transition", testTransition},
 	{"TransitionNotFound", testTransitionNotFound},
 }
@@ -105,7 +107,7 @@ func testUpdateNotFound(t *testing.T, s signedcall.Store) {
 
 func testUpdateAfterPublish(t *testing.T, s signedcall.Store) {
 	c := created(t, s)
-	if err := s.PublishCampaign(t.Context(), c.ID, ack(base)); err != nil {
+	if err := s.PublishCampaign(t.Context(), c, ack(base)); err != nil {
 		t.Fatalf("PublishCampaign = %v, want nil", err)
 	}
 	published := getCampaign(t, s, c.ID)
@@ -128,7 +130,7 @@ func testUpdateAfterPublish(t *testing.T, s signedcall.Store) {
 func testPublish(t *testing.T, s signedcall.Store) {
 	c := created(t, s)
 	a := ack(base.Add(5 * time.Minute))
-	if err := s.PublishCampaign(t.Context(), c.ID, a); err != nil {
+	if err := s.PublishCampaign(t.Context(), c, a); err != nil {
 		t.Fatalf("PublishCampaign(draft) = %v, want nil", err)
 	}
 
@@ -142,21 +144,69 @@ func testPublish(t *testing.T, s signedcall.Store) {
 
 func testPublishTwice(t *testing.T, s signedcall.Store) {
 	c := created(t, s)
-	if err := s.PublishCampaign(t.Context(), c.ID, ack(base)); err != nil {
+	if err := s.PublishCampaign(t.Context(), c, ack(base)); err != nil {
 		t.Fatalf("PublishCampaign(draft) = %v, want nil", err)
 	}
 	want := getCampaign(t, s, c.ID)
 
 	second := ack(base.Add(time.Hour))
 	second.By = "someone-else@example.com"
-	err := s.PublishCampaign(t.Context(), c.ID, second)
-	wantErr(t, "PublishCampaign(scheduled)", err, signedcall.ErrStateConflict)
-	diffCampaign(t, "Campaign after second PublishCampaign", want, getCampaign(t, s, c.ID))
+	changed := copyCampaign(t, c)
+	changed.Name = "changed after publishing"
+	for _, tc := range []struct {
+		name string
+		c    *signedcall.Campaign
+	}{{"the same draft", c}, {"a changed draft", changed}} {
+		err := s.PublishCampaign(t.Context(), tc.c, second)
+		wantErr(t, "PublishCampaign("+tc.name+") after publishing", err, signedcall.ErrImmutable)
+		diffCampaign(t, "Campaign after second PublishCampaign("+tc.name+")", want, getCampaign(t, s, c.ID))
+	}
 }
 
-func testPublishNotFound(t *testing.T, s signedcall.Store) {
-	err := s.PublishCampaign(t.Context(), uuid.New(), ack(base))
-	wantErr(t, "PublishCampaign(unknown ID)", err, signedcall.ErrNotFound)
+// testPublishNew publishes a campaign that was never stored as a draft:
+// it is created published in the same step.
+func testPublishNew(t *testing.T, s signedcall.Store) {
+	c := draft(t)
+	a := ack(base.Add(time.Minute))
+	if err := s.PublishCampaign(t.Context(), c, a); err != nil {
+		t.Fatalf("PublishCampaign(never stored) = %v, want nil", err)
+	}
+	want := copyCampaign(t, c)
+	want.State = signedcall.StateScheduled
+	want.Acknowledgement = &a
+	ignore := cmpopts.IgnoreFields(signedcall.Campaign{}, "UpdatedAt")
+	diffCampaign(t, "Campaign after PublishCampaign(never stored)", want, getCampaign(t, s, c.ID), ignore)
+}
+
+// testPublishReplacesDraft publishes a definition that differs from the
+// stored draft: what is published is exactly what was acknowledged.
+func testPublishReplacesDraft(t *testing.T, s signedcall.Store) {
+	c := created(t, s)
+	edited := copyCampaign(t, c)
+	edited.Name = "edited before publishing"
+	edited.Cap = 250
+	a := ack(base.Add(time.Minute))
+	if err := s.PublishCampaign(t.Context(), edited, a); err != nil {
+		t.Fatalf("PublishCampaign(edited draft) = %v, want nil", err)
+	}
+	want := copyCampaign(t, edited)
+	want.State = signedcall.StateScheduled
+	want.Acknowledgement = &a
+	want.CreatedAt = c.CreatedAt
+	ignore := cmpopts.IgnoreFields(signedcall.Campaign{}, "UpdatedAt")
+	diffCampaign(t, "Campaign after PublishCampaign(edited draft)", want, getCampaign(t, s, c.ID), ignore)
+}
+
+// testPublishIncomplete refuses an incomplete acknowledgement and stores
+// nothing.
+func testPublishIncomplete(t *testing.T, s signedcall.Store) {
+	c := draft(t)
+	a := ack(base)
+	a.Statement = ""
+	err := s.PublishCampaign(t.Context(), c, a)
+	wantErr(t, "PublishCampaign(no statement)", err, signedcall.ErrNotAcknowledged)
+	_, err = s.Campaign(t.Context(), c.ID)
+	wantErr(t, "Campaign after refused PublishCampaign", err, signedcall.ErrNotFound)
 }
 
 // testTransition walks one campaign through its lifecycle; each step is a
@@ -164,7 +214,7 @@ func testPublishNotFound(t *testing.T, s signedcall.Store) {
 // nothing.
 func testTransition(t *testing.T, s signedcall.Store) {
 	c := created(t, s)
-	if err := s.PublishCampaign(t.Context(), c.ID, ack(base)); err != nil {
+	if err := s.PublishCampaign(t.Context(), c, ack(base)); err != nil {
 		t.Fatalf("PublishCampaign = %v, want nil", err)
 	}
 

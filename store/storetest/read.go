@@ -196,7 +196,7 @@ func testCanceledContext(t *testing.T, s signedcall.Store) {
 			return s.UpdateCampaign(ctx, c)
 		}},
 		{"PublishCampaign", func(ctx context.Context) error {
-			return s.PublishCampaign(ctx, unmaterialized.ID, ack(base))
+			return s.PublishCampaign(ctx, unmaterialized, ack(base))
 		}},
 		{"TransitionCampaign", func(ctx context.Context) error {
 			from := []signedcall.CampaignState{signedcall.StateDraft}

@@ -185,6 +185,14 @@ func withDeliveries(t *testing.T, s signedcall.Store, build func(cid uuid.UUID) 
 	if err := s.Materialize(t.Context(), c.ID, ds); err != nil {
 		t.Fatalf("Materialize(%d deliveries) = %v, want nil", len(ds), err)
 	}
+	// Calls may only start in a running campaign.
+	if err := s.PublishCampaign(t.Context(), c, ack(base)); err != nil {
+		t.Fatalf("PublishCampaign = %v, want nil", err)
+	}
+	from := []signedcall.CampaignState{signedcall.StateScheduled}
+	if err := s.TransitionCampaign(t.Context(), c.ID, from, signedcall.StateRunning, base); err != nil {
+		t.Fatalf("TransitionCampaign(scheduled to running) = %v, want nil", err)
+	}
 	return c.ID, ds
 }
 
