@@ -1,6 +1,7 @@
 package signedcall
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"reflect"
@@ -665,7 +666,13 @@ func toFloat(v any) (float64, bool) {
 		return float64(x), true
 	case uint64:
 		return float64(x), true
-	case interface{ Float64() (float64, error) }: // json.Number
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
+	case *json.Number:
+		if x == nil {
+			return 0, false
+		}
 		f, err := x.Float64()
 		return f, err == nil
 	}

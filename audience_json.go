@@ -173,10 +173,13 @@ func condToJSON(c Condition) (condJSON, error) {
 // values are errors naming the path; nothing is dropped silently. It does
 // not check the rules Validate checks (ranges and the like).
 func UnmarshalPredicate(b []byte) (Predicate, error) {
-	return decodePred(b, "audience")
+	return decodePred(b, "audience", 1)
 }
 
-func decodePred(b []byte, path string) (Predicate, error) {
+func decodePred(b []byte, path string, depth int) (Predicate, error) {
+	if depth > MaxAudienceDepth {
+		return nil, fmt.Errorf("%s: nests more than %d levels deep", path, MaxAudienceDepth)
+	}
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(b, &keys); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -200,7 +203,7 @@ func decodePred(b []byte, path string) (Predicate, error) {
 	children := func() ([]Predicate, error) {
 		ps := make([]Predicate, 0, len(j.Of))
 		for i, raw := range j.Of {
-			p, err := decodePred(raw, fmt.Sprintf("%s.of[%d]", path, i))
+			p, err := decodePred(raw, fmt.Sprintf("%s.of[%d]", path, i), depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -222,7 +225,7 @@ func decodePred(b []byte, path string) (Predicate, error) {
 		if len(j.Predicate) == 0 {
 			return nil, fmt.Errorf("%s.predicate: is required", path)
 		}
-		p, err := decodePred(j.Predicate, path+".predicate")
+		p, err := decodePred(j.Predicate, path+".predicate", depth+1)
 		if err != nil {
 			return nil, err
 		}

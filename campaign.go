@@ -160,6 +160,9 @@ func (c *Campaign) Location() (*time.Location, error) {
 // the rule that a draft's start must not be in the past; pass the zero
 // time to skip it (as Stores do for published campaigns).
 func (c *Campaign) Validate(now time.Time) error {
+	if c == nil {
+		return invalid("campaign", "is nil")
+	}
 	var errs []error
 	add := func(e ...error) { errs = append(errs, e...) }
 
@@ -173,9 +176,12 @@ func (c *Campaign) Validate(now time.Time) error {
 	}
 	if a := derefPred(c.Audience); a == nil {
 		add(invalid("audience", "is required: an empty audience definition would call everyone"))
+	} else if d := predDepth(a, 0); d > MaxAudienceDepth {
+		add(invalid("audience", "nests more than %d levels deep", MaxAudienceDepth))
 	} else {
 		add(a.validate("audience")...)
 	}
+	add(textErrors(c)...)
 	if math.IsNaN(c.ControlPercent) || c.ControlPercent < 0 || c.ControlPercent > MaxControlPercent {
 		add(invalid("control_percent", "must be between 0 and %d, got %v", MaxControlPercent, c.ControlPercent))
 	} else if b := c.ControlPercent * 100; math.Abs(b-math.Round(b)) > 1e-6 {
@@ -193,6 +199,14 @@ func (c *Campaign) Validate(now time.Time) error {
 		add(invalid("schedule.start", "is required"))
 	} else if !now.IsZero() && c.State == StateDraft && s.Start.Before(now) {
 		add(invalid("schedule.start", "%s is in the past; use StartNow to start immediately", s.Start.Format(time.RFC3339)))
+	}
+	for _, t := range []struct {
+		field string
+		at    time.Time
+	}{{"schedule.start", s.Start}, {"schedule.cut_off", s.CutOff}} {
+		if y := t.at.UTC().Year(); !t.at.IsZero() && (y < 1 || y > 9999) {
+			add(invalid(t.field, "year %d is outside 1 to 9999", y))
+		}
 	}
 	if s.CutOff.IsZero() {
 		add(invalid("schedule.cut_off", "is required"))
@@ -245,6 +259,10 @@ type wallTime struct {
 	d, hh, min int
 }
 
+func (w *wallTime) valid() bool {
+	return Date{w.y, w.m, w.d}.valid() && w.hh >= 0 && w.hh < 24 && w.min >= 0 && w.min < 60
+}
+
 // NewCampaign starts a builder for a draft campaign named name, with a
 // fresh UUIDv7 ID, discard policy, no control group and no cap.
 func NewCampaign(name string) *Builder {
@@ -264,6 +282,9 @@ func (b *Builder) WithClock(c clock.Clock) *Builder { b.clock = c; return b }
 // ID sets the campaign ID instead of a generated UUIDv7. The control group
 // and the cap sample depend on it.
 func (b *Builder) ID(id uuid.UUID) *Builder { b.c.ID = id; return b }
+
+// Name replaces the name given to NewCampaign.
+func (b *Builder) Name(name string) *Builder { b.c.Name = name; return b }
 
 // Audience sets who qualifies.
 func (b *Builder) Audience(p Predicate) *Builder { b.c.Audience = derefPred(p); return b }
@@ -351,6 +372,17 @@ func (b *Builder) Build() (*Campaign, error) {
 	for i := range b.hourErrs {
 		skip[fmt.Sprintf("delivery.dnd.hours[%d]", i)] = true
 	}
+	var wallErrs []error
+	for _, w := range []struct {
+		field string
+		w     *wallTime
+	}{{"schedule.start", b.startLocal}, {"schedule.cut_off", b.cutLocal}} {
+		if w.w != nil && !w.w.valid() {
+			wallErrs = append(wallErrs, invalid(w.field, "%04d-%02d-%02d %02d:%02d is not a calendar date and time of day",
+				w.w.y, int(w.w.m), w.w.d, w.w.hh, w.w.min))
+			skip[w.field] = true
+		}
+	}
 	if loc, err := loadLocation(c.Schedule.TimeZone); err == nil && c.Schedule.TimeZone != "" {
 		if w := b.startLocal; w != nil {
 			c.Schedule.Start = LocalTime(loc, w.y, w.m, w.d, w.hh, w.min)
@@ -366,7 +398,7 @@ func (b *Builder) Build() (*Campaign, error) {
 		c.Schedule.Start = now
 	}
 	c.CreatedAt, c.UpdatedAt = now, now
-	var errs []error
+	errs := wallErrs
 	for i := range len(c.Delivery.DND.Hours) {
 		if e, ok := b.hourErrs[i]; ok {
 			errs = append(errs, e)
@@ -410,6 +442,9 @@ func newV7(now time.Time) uuid.UUID {
 // publish checks the acknowledgement and returns the campaign as it is
 // stored after publishing. It does not modify c.
 func (c *Campaign) publishable(ack Acknowledgement) error {
+	if c == nil {
+		return invalid("campaign", "is nil")
+	}
 	if c.State != StateDraft {
 		return fmt.Errorf("%w: campaign is %s, only a draft can be published", ErrStateConflict, c.State)
 	}
@@ -490,12 +525,15 @@ func (c *Campaign) UnmarshalJSON(b []byte) error {
 // strictUnmarshal decodes one JSON value into v, refusing unknown fields
 // and trailing data.
 func strictUnmarshal(b []byte, v any) error {
+	if t := bytes.TrimSpace(b); len(t) == 0 || bytes.Equal(t, []byte("null")) {
+		return errors.New("want a JSON object, got nothing or null")
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
-	if dec.More() {
+	if rest := bytes.TrimSpace(b[dec.InputOffset():]); len(rest) > 0 {
 		return errors.New("unexpected data after the JSON value")
 	}
 	return nil

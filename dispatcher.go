@@ -201,7 +201,7 @@ func (d *Dispatcher) Stop(ctx context.Context, id uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	_, err = d.cfg.Store.FinishRemaining(ctx, id, StatusStopped, "stopped", now)
+	_, err = d.cfg.Store.FinishRemaining(ctx, id, StatusStopped, ReasonStopped, now)
 	return err
 }
 
@@ -262,7 +262,7 @@ func (d *Dispatcher) Tick(ctx context.Context, id uuid.UUID, src ProfileSource) 
 		}
 		return Step{Done: true}, nil
 	case StateStopped:
-		if _, err := st.FinishRemaining(ctx, id, StatusStopped, "stopped", now); err != nil {
+		if _, err := st.FinishRemaining(ctx, id, StatusStopped, ReasonStopped, now); err != nil {
 			return Step{}, err
 		}
 		return d.settle(ctx, id, now)
@@ -329,6 +329,10 @@ func (d *Dispatcher) materialize(ctx context.Context, c *Campaign, src ProfileSo
 		return nil
 	case err != nil:
 		return err
+	}
+	if r.UnknownTimeZones > 0 {
+		d.log.WarnContext(ctx, "profiles name unknown time zones; their DND is read in the campaign's zone",
+			"campaign_id", c.ID, "profiles", r.UnknownTimeZones, "campaign_zone", c.Schedule.TimeZone)
 	}
 	d.log.InfoContext(ctx, "campaign materialized", "campaign_id", c.ID,
 		"qualified", r.Qualified, "control", r.Control, "unreachable", r.Unreachable,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -71,8 +72,13 @@ type Reach struct {
 	// earlier in the source (the first one is used).
 	Excluded map[string]int `json:"excluded"`
 	// UnreachableReasons counts qualified users who cannot be called, by
-	// reason ("no_phone", "invalid_phone").
+	// reason ([ReasonNoPhone], [ReasonInvalidPhone]).
 	UnreachableReasons map[string]int `json:"unreachable_reasons"`
+	// UnknownTimeZones counts qualified users whose profile names a time
+	// zone this host does not know ("asia/kolkata", "Mars/Base"): their
+	// DND is read in the campaign's zone, which is likely wrong for them.
+	// Fix the profiles, or exclude them, before publishing.
+	UnknownTimeZones int `json:"unknown_time_zones"`
 }
 
 // Preview evaluates the campaign's audience over src at the campaign's
@@ -90,6 +96,9 @@ func plan(ctx context.Context, c *Campaign, src ProfileSource, at time.Time, kee
 	r := Reach{Excluded: map[string]int{}, UnreachableReasons: map[string]int{}}
 	if err := c.Validate(time.Time{}); err != nil {
 		return r, nil, err
+	}
+	if src == nil {
+		return r, nil, invalid("source", "is required to evaluate the audience")
 	}
 	loc, _ := c.Location()
 	env := newEvalEnv(c.Schedule.Start, loc)
@@ -120,6 +129,9 @@ func plan(ctx context.Context, c *Campaign, src ProfileSource, at time.Time, kee
 		seen       = map[string]struct{}{}
 	)
 	err := src.Each(ctx, func(p *Profile) error {
+		if p == nil {
+			return errors.New("the source yielded a nil profile")
+		}
 		r.Evaluated++
 		if p.ID == "" {
 			r.Excluded["missing_id"]++
@@ -139,11 +151,16 @@ func plan(ctx context.Context, c *Campaign, src ProfileSource, at time.Time, kee
 		}
 		seen[p.ID] = struct{}{}
 		r.Qualified++
+		if p.TimeZone != "" {
+			if _, err := loadLocation(p.TimeZone); err != nil {
+				r.UnknownTimeZones++
+			}
+		}
 
 		if InControl(c.ID, p.ID, c.ControlPercent) {
 			r.Control++
 			if keep {
-				final = append(final, finalDelivery(c, p, StatusControl, "control_group", at))
+				final = append(final, finalDelivery(c, p, StatusControl, ReasonControl, at))
 			}
 			return nil
 		}
@@ -190,7 +207,7 @@ func plan(ctx context.Context, c *Campaign, src ProfileSource, at time.Time, kee
 		if i < r.Targets {
 			d.Phone, d.Status = cd.phone, StatusPending
 		} else {
-			d.Status, d.Reason, d.FinishedAt = StatusCapped, "over_cap", at
+			d.Status, d.Reason, d.FinishedAt = StatusCapped, ReasonOverCap, at
 		}
 		out = append(out, d)
 	}
@@ -214,14 +231,14 @@ func finalDelivery(c *Campaign, p *Profile, s Status, reason string, at time.Tim
 // and fails at the carrier.
 func phoneProblem(phone string) string {
 	if phone == "" {
-		return "no_phone"
+		return ReasonNoPhone
 	}
 	if len(phone) < 9 || len(phone) > 16 || phone[0] != '+' || phone[1] == '0' {
-		return "invalid_phone"
+		return ReasonInvalidPhone
 	}
 	for i := 1; i < len(phone); i++ {
 		if phone[i] < '0' || phone[i] > '9' {
-			return "invalid_phone"
+			return ReasonInvalidPhone
 		}
 	}
 	return ""

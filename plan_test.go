@@ -215,7 +215,7 @@ func TestPlanExclusionsAndUnreachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Reach{
-		Evaluated: 10, Qualified: 6, Unreachable: 3, Targets: 3,
+		Evaluated: 10, Qualified: 6, Unreachable: 3, Targets: 3, UnknownTimeZones: 1, // Mars/Olympus
 		Excluded: map[string]int{
 			"duplicate_id": 1, "missing_id": 1,
 			Prop("tag", Exists, nil).String(): 1, Flag(HasPhone).String(): 1,

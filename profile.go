@@ -113,6 +113,9 @@ func ParseDate(s string) (Date, error) {
 
 // valid reports whether d names a real calendar day.
 func (d Date) valid() bool {
+	if d.Year < 1 || d.Year > 9999 {
+		return false // outside what YYYY-MM-DD can write
+	}
 	t := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
 	return t.Year() == d.Year && t.Month() == d.Month && t.Day() == d.Day
 }
@@ -201,7 +204,7 @@ func EachJSONLine(ctx context.Context, r io.Reader, fn func(*Profile) error) err
 			}
 		}
 		var p Profile
-		if err := strictUnmarshal(b, &p); err != nil {
+		if err := strictUnmarshal(b, &p); err != nil { // also refuses a bare null
 			return fmt.Errorf("signedcall: profiles: line %d: %w", line, err)
 		}
 		if err := fn(&p); err != nil {

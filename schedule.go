@@ -31,19 +31,49 @@ type decision struct {
 	deferTo time.Time
 }
 
-// Reasons recorded on deliveries that end or move without a call.
+// Reasons recorded on deliveries (Delivery.Reason, DeliveryEvent.Reason)
+// that end or move without a call, or whose call went wrong.
 const (
-	ReasonBeforeStart  = "before_start"
-	ReasonCutOff       = "cut_off"
-	ReasonDND          = "dnd"
-	ReasonDeferred     = "deferred_dnd"
+	// ReasonControl: held out in the control group; never called.
+	ReasonControl = "control_group"
+	// ReasonOverCap: qualified, but outside the cap's sample.
+	ReasonOverCap = "over_cap"
+	// ReasonNoPhone: qualified, but the profile has no phone number.
+	ReasonNoPhone = "no_phone"
+	// ReasonInvalidPhone: qualified, but the number is not E.164.
+	ReasonInvalidPhone = "invalid_phone"
+	// ReasonBeforeStart: looked at before the start; due at the start.
+	ReasonBeforeStart = "before_start"
+	// ReasonCutOff: still open when the cut-off came (expired_cutoff).
+	ReasonCutOff = "cut_off"
+	// ReasonDND: due inside DND in the recipient's local time and
+	// discarded (discarded_dnd).
+	ReasonDND = "dnd"
+	// ReasonDeferred: due inside DND and moved to the next open local
+	// time (pending, with the new DueAt).
+	ReasonDeferred = "deferred_dnd"
+	// ReasonDeferPastCut: due inside DND, and the next open local time is
+	// at or after the cut-off (expired_cutoff).
 	ReasonDeferPastCut = "deferred_past_cut_off"
-	ReasonPaced        = "paced"
-	ReasonReleased     = "released"
-	ReasonRescued      = "rescued_after_crash"
-	ReasonCallerError  = "caller_error"
-	ReasonCallerPanic  = "caller_panic"
-	ReasonNotDialled   = "not_dialled"
+	// ReasonPaced: the dispatcher's calls-per-minute budget was spent; due
+	// again at the next minute (pending).
+	ReasonPaced = "paced"
+	// ReasonReleased: handed back without a call, to be claimed afresh:
+	// the dispatcher was stopping, the claim waited too long to outlast a
+	// call, or the campaign was paused or stopped meanwhile (pending).
+	ReasonReleased = "released"
+	// ReasonRescued: the previous holder died while dialling; unknown, or
+	// pending again if the Caller confirmed no call was placed.
+	ReasonRescued = "rescued_after_crash"
+	// ReasonCallerError: the Caller returned an error that does not rule
+	// out a placed call, or an outcome it should not (unknown).
+	ReasonCallerError = "caller_error"
+	// ReasonCallerPanic: the Caller panicked (unknown).
+	ReasonCallerPanic = "caller_panic"
+	// ReasonNotDialled: the Caller promised no call was placed (failed).
+	ReasonNotDialled = "not_dialled"
+	// ReasonStopped: the campaign was stopped first (stopped).
+	ReasonStopped = "stopped"
 )
 
 // decide applies the cut-off, the start and DND, in the recipient's zone,
