@@ -13,8 +13,7 @@ import (
 // Predicate is one condition of an audience, or a combination of them.
 // A predicate is evaluated against one profile at one instant, the
 // campaign's evaluation time (its start), in the campaign's time zone; it
-// never reads the wall clock. Build predicates with the functions of this
-// file ([Did], [DidNot], [Prop], [AgeBetween], [WithinRadius], [All], ...)
+// never reads the wall clock. Build predicates with the constructors ([Did], [DidNot], [Prop], [AgeBetween], [WithinRadius], [All], ...)
 // and encode them with [MarshalPredicate].
 //
 // The set of predicates is closed: the interface has unexported methods.
@@ -266,6 +265,7 @@ func (e EventPredicate) kind() string {
 	return "did"
 }
 
+// String describes the predicate for people.
 func (e EventPredicate) String() string {
 	var b strings.Builder
 	if e.Negate {
@@ -509,6 +509,7 @@ func normValue(v any) any {
 	return v
 }
 
+// String describes the condition for people.
 func (c Condition) String() string {
 	if c.Op == Exists {
 		return c.Property + " exists"
@@ -729,7 +730,9 @@ func Prop(property string, op Op, value any) PropertyPredicate {
 	return PropertyPredicate{newCondition(property, op, value)}
 }
 
-func (p PropertyPredicate) kind() string   { return "property" }
+func (p PropertyPredicate) kind() string { return "property" }
+
+// String describes the predicate for people.
 func (p PropertyPredicate) String() string { return "property " + p.Condition.String() }
 func (p PropertyPredicate) validate(field string) []error {
 	return p.Condition.validate(field)
@@ -752,7 +755,9 @@ func AgeBetween(min, max int) AgePredicate { return AgePredicate{min, max} }
 // MaxAge bounds age predicates.
 const MaxAge = 150
 
-func (a AgePredicate) kind() string   { return "age" }
+func (a AgePredicate) kind() string { return "age" }
+
+// String describes the predicate for people.
 func (a AgePredicate) String() string { return fmt.Sprintf("age %d to %d", a.Min, a.Max) }
 func (a AgePredicate) validate(field string) []error {
 	if a.Min < 0 || a.Max > MaxAge || a.Min > a.Max {
@@ -799,6 +804,8 @@ type GenderPredicate struct{ Genders []Gender }
 func GenderIs(gs ...Gender) GenderPredicate { return GenderPredicate{slices.Clone(gs)} }
 
 func (g GenderPredicate) kind() string { return "gender" }
+
+// String describes the predicate for people.
 func (g GenderPredicate) String() string {
 	return "gender is " + orList(g.Genders)
 }
@@ -854,6 +861,8 @@ func InCity(country string, cities ...string) PlacePredicate {
 }
 
 func (pl PlacePredicate) kind() string { return string(pl.Level) }
+
+// String describes the predicate for people.
 func (pl PlacePredicate) String() string {
 	s := fmt.Sprintf("%s is %s", pl.Level, orList(pl.Values))
 	if pl.Country != "" {
@@ -949,6 +958,8 @@ func WithinRadius(km float64, points ...LatLng) RadiusPredicate {
 }
 
 func (r RadiusPredicate) kind() string { return "radius" }
+
+// String describes the predicate for people.
 func (r RadiusPredicate) String() string {
 	pts := make([]string, len(r.Points))
 	for i, p := range r.Points {
@@ -1039,6 +1050,8 @@ type ReachPredicate struct{ Flag ReachFlag }
 func Flag(flag ReachFlag) ReachPredicate { return ReachPredicate{flag} }
 
 func (r ReachPredicate) kind() string { return "reach" }
+
+// String describes the predicate for people.
 func (r ReachPredicate) String() string {
 	switch r.Flag {
 	case HasPhone:
@@ -1085,6 +1098,8 @@ func InList(list string, ids ...string) ListPredicate {
 }
 
 func (l ListPredicate) kind() string { return "list" }
+
+// String describes the predicate for people.
 func (l ListPredicate) String() string {
 	return fmt.Sprintf("in list %q (%d ids)", l.List, len(l.IDs))
 }

@@ -74,7 +74,8 @@ func PredicateKinds() []string {
 	return ks
 }
 
-// MarshalPredicate encodes p in the JSON form documented in doc.go.
+// MarshalPredicate encodes p in the JSON form shown in the package
+// documentation.
 func MarshalPredicate(p Predicate) ([]byte, error) {
 	j, err := toJSON(p)
 	if err != nil {

@@ -32,7 +32,7 @@ const (
 //
 //	draft -> scheduled -> running <-> paused
 //	scheduled, running, paused -> stopped
-//	running -> completed
+//	running, paused -> completed (a paused campaign ends at its cut-off)
 type CampaignState string
 
 // Campaign lifecycle states.
@@ -474,7 +474,8 @@ type campaignJSON struct {
 	UpdatedAt       time.Time        `json:"updated_at"`
 }
 
-// MarshalJSON writes the versioned campaign shape documented in doc.go.
+// MarshalJSON writes the versioned campaign shape shown in the package
+// documentation.
 // It has a value receiver so that a Campaign value, not only a pointer,
 // is written in this shape.
 func (c Campaign) MarshalJSON() ([]byte, error) {

@@ -49,11 +49,9 @@ type Config struct {
 	// another process. Default: 1 second.
 	PollInterval time.Duration
 	// MaxCallsPerMinute caps the calls this dispatcher starts per clock
-	// minute, across its campaigns. Default: 0, no cap.
-	//
-	// TODO(pacing): the cap is per dispatcher process; a campaign-wide
-	// rate shared by every process on one Store is not there yet, so N
-	// processes start up to N times as many calls.
+	// minute (UTC minutes), across its campaigns. It paces this process
+	// only: several dispatchers on one Store each start up to this many.
+	// Default: 0, no cap.
 	MaxCallsPerMinute int
 }
 
@@ -71,16 +69,23 @@ type ObserverFunc func(ctx context.Context, e DeliveryEvent)
 func (f ObserverFunc) ObserveDelivery(ctx context.Context, e DeliveryEvent) { f(ctx, e) }
 
 // DeliveryEvent is one change to a delivery, written by a dispatcher.
+// Changes made in bulk (expiry at the cut-off, a stop) are not reported
+// one by one; read them from a Report.
 type DeliveryEvent struct {
 	CampaignID uuid.UUID
 	UserID     string
 	// Status is the new status: StatusDialling when a call starts,
 	// StatusPending when it is deferred (DueAt says to when), or final.
-	Status  Status
-	Reason  string
+	Status Status
+	// Reason is one of the Reason constants, or empty.
+	Reason string
+	// Attempt counts dial attempts, including this one when Status is
+	// StatusDialling.
 	Attempt int
-	DueAt   time.Time
-	At      time.Time
+	// DueAt is the new due time of a deferred delivery.
+	DueAt time.Time
+	// At is the dispatcher clock's time of the change.
+	At time.Time
 }
 
 // Dispatcher runs published campaigns: it materializes their deliveries
@@ -408,6 +413,10 @@ func (d *Dispatcher) complete(ctx context.Context, c *Campaign, now time.Time) (
 
 // budget returns how many calls may start under MaxCallsPerMinute at now,
 // and when the next minute opens if none may.
+//
+// TODO(pacing): the budget is per process; a campaign-wide rate shared by
+// every dispatcher on one Store is missing, so N processes start up to N
+// times as many calls a minute.
 func (d *Dispatcher) budget(now time.Time) (int, time.Time) {
 	if d.cfg.MaxCallsPerMinute == 0 {
 		return d.cfg.ClaimBatch, time.Time{}

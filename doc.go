@@ -22,8 +22,9 @@
 // [ErrNotAcknowledged]. After publishing, the definition cannot change
 // ([ErrImmutable]); the campaign can be paused, resumed and stopped.
 //
-//	draft -> scheduled -> running <-> paused -> stopped
-//	                      running -> completed
+//	draft -> scheduled -> running <-> paused
+//	scheduled, running, paused -> stopped      (Dispatcher.Stop)
+//	running, paused -> completed               (every delivery final, or the cut-off)
 //
 // # Audience
 //

@@ -65,6 +65,7 @@ type ValidationError struct {
 	Rule  string
 }
 
+// Error returns "signedcall: FIELD: RULE".
 func (e *ValidationError) Error() string {
 	return fmt.Sprintf("signedcall: %s: %s", e.Field, e.Rule)
 }

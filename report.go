@@ -39,8 +39,9 @@ func ReportOf(ctx context.Context, st Store, id uuid.UUID) (Report, error) {
 	return r, nil
 }
 
-// Called is the number of deliveries whose call was placed and has an
-// outcome: answered, declined, missed, busy and failed.
+// Called is the number of deliveries that reached the Caller and have an
+// outcome: answered, declined, missed, busy and failed (failed includes
+// calls the Caller promised were never dialled).
 func (r Report) Called() int {
 	return r.Counts[StatusAnswered] + r.Counts[StatusDeclined] + r.Counts[StatusMissed] +
 		r.Counts[StatusBusy] + r.Counts[StatusFailed]

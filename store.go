@@ -18,22 +18,44 @@ type Status string
 // Delivery states. Every status after StatusDialling is final: once a
 // delivery reaches one, no Store accepts another change to it.
 const (
-	StatusPending  Status = "pending"
-	StatusClaimed  Status = "claimed"
+	// StatusPending: waiting to be called at or after DueAt.
+	StatusPending Status = "pending"
+	// StatusClaimed: leased by a dispatcher deciding what to do; no call
+	// has started.
+	StatusClaimed Status = "claimed"
+	// StatusDialling: the Caller was, or is about to be, asked to call.
+	// A rescue of this state never redials on a guess.
 	StatusDialling Status = "dialling"
 
-	StatusAnswered     Status = "answered"
-	StatusDeclined     Status = "declined"
-	StatusMissed       Status = "missed"
-	StatusBusy         Status = "busy"
-	StatusFailed       Status = "failed"
-	StatusControl      Status = "control"
-	StatusCapped       Status = "capped"
+	// StatusAnswered: the call was answered.
+	StatusAnswered Status = "answered"
+	// StatusDeclined: the person rejected the call.
+	StatusDeclined Status = "declined"
+	// StatusMissed: it rang out, or nobody picked up in time.
+	StatusMissed Status = "missed"
+	// StatusBusy: the line was busy.
+	StatusBusy Status = "busy"
+	// StatusFailed: the call could not be completed, or the Caller
+	// promised it was never dialled (reason not_dialled).
+	StatusFailed Status = "failed"
+	// StatusControl: held out in the control group; never called.
+	StatusControl Status = "control"
+	// StatusCapped: qualified, but outside the cap's sample; never called.
+	StatusCapped Status = "capped"
+	// StatusDiscardedDND: due inside DND in the person's local time, under
+	// the discard policy; never called.
 	StatusDiscardedDND Status = "discarded_dnd"
-	StatusExpired      Status = "expired_cutoff"
-	StatusUnreachable  Status = "unreachable"
-	StatusUnknown      Status = "unknown"
-	StatusStopped      Status = "stopped"
+	// StatusExpired: not called before the cut-off, or deferred to a time
+	// at or after it.
+	StatusExpired Status = "expired_cutoff"
+	// StatusUnreachable: qualified, but without a dialable number.
+	StatusUnreachable Status = "unreachable"
+	// StatusUnknown: a call may have been placed but its outcome was lost
+	// (a crash, a Caller error or panic); it is never redialled
+	// automatically.
+	StatusUnknown Status = "unknown"
+	// StatusStopped: the campaign was stopped before this was called.
+	StatusStopped Status = "stopped"
 )
 
 // FinalStatuses lists every final status in report order.
@@ -101,17 +123,20 @@ type Delivery struct {
 
 	// Lease is the current claim; zero when nobody holds the delivery,
 	// which is always the case once it is final.
-	Lease Lease `json:"lease"`
+	Lease Lease `json:"lease,omitzero"`
 
-	// Reason is a short machine-friendly note on why the delivery is in
-	// its state (for example "dnd_hours" or "no_phone").
+	// Reason is one of the Reason constants, saying why the delivery is
+	// in its state (for example ReasonDND or ReasonNoPhone); empty for a
+	// call with an outcome.
 	Reason string `json:"reason,omitempty"`
 
+	// UpdatedAt is when the delivery last changed; FinishedAt when it
+	// reached its final state (zero until then).
 	UpdatedAt  time.Time `json:"updated_at"`
-	FinishedAt time.Time `json:"finished_at,omitempty"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
 }
 
-// Key identifies a delivery.
+// Key identifies a delivery: one per (campaign, user).
 type Key struct {
 	CampaignID uuid.UUID
 	UserID     string
@@ -130,9 +155,12 @@ func (d *Delivery) IdempotencyKey() string {
 // Store makes unique per claim of the delivery, so a holder whose lease
 // was rescued and claimed again cannot write, even under the same Owner.
 type Lease struct {
-	Owner   string    `json:"owner,omitempty"`
-	Token   int64     `json:"token,omitempty"`
-	Expires time.Time `json:"expires,omitempty"`
+	// Owner is the holder's Config.Owner.
+	Owner string `json:"owner,omitempty"`
+	// Token is unique to this claim.
+	Token int64 `json:"token,omitempty"`
+	// Expires is when another owner may rescue the delivery.
+	Expires time.Time `json:"expires,omitzero"`
 }
 
 // ClaimRequest asks a Store for due deliveries of one campaign.
@@ -152,6 +180,7 @@ type ClaimRequest struct {
 // delivery is not final; otherwise it returns [ErrLeaseLost] and changes
 // nothing.
 type Transition struct {
+	// Key names the delivery; Owner and Token must be its current lease.
 	Key   Key
 	Owner string
 	Token int64
@@ -159,9 +188,11 @@ type Transition struct {
 	// deferral) or a final status.
 	To Status
 	// DueAt is the new due time when To is StatusPending.
-	DueAt  time.Time
+	DueAt time.Time
+	// Reason is recorded on the delivery (a Reason constant or empty).
 	Reason string
-	At     time.Time
+	// At is when the change happens; it becomes UpdatedAt.
+	At time.Time
 }
 
 // Store keeps campaigns and deliveries. Implementations must be safe for
