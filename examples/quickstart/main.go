@@ -10,6 +10,13 @@
 // and stop at the evening cut-off.
 //
 //	go run ./examples/quickstart
+//
+// With -store sqlite:PATH (or postgres:DSN) the deliveries are kept in a
+// database; a run stopped early (-stop-at 15:00, or Ctrl-C) resumes where
+// it left off when started again on the same store:
+//
+//	go run ./examples/quickstart -store sqlite:/tmp/day.db -stop-at 15:00
+//	go run ./examples/quickstart -store sqlite:/tmp/day.db
 package main
 
 import (
@@ -22,7 +29,9 @@ import (
 	"io"
 	"maps"
 	"os"
+	"os/signal"
 	"slices"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -35,6 +44,8 @@ import (
 	"github.com/signedcall/signedcall/caller/simulated"
 	"github.com/signedcall/signedcall/internal/synth"
 	"github.com/signedcall/signedcall/store/memstore"
+	"github.com/signedcall/signedcall/store/pgstore"
+	"github.com/signedcall/signedcall/store/sqlitestore"
 )
 
 // profiles is written by ./internal/synth/cmd/gen; see
@@ -50,20 +61,58 @@ func (b jsonlBytes) Each(ctx context.Context, fn func(*signedcall.Profile) error
 	return signedcall.EachJSONLine(ctx, bytes.NewReader(b), fn)
 }
 
+// options are the quickstart's flags.
+type options struct {
+	seed  uint64
+	pace  int
+	store string
+	// stopAt, when set, ends this run at that New York time of the day,
+	// as if the process had been stopped; run again to resume.
+	stopAt string
+}
+
 func main() {
-	seed := flag.Uint64("seed", 1, "seed of the simulated call outcomes")
-	pace := flag.Int("pace", 1, "calls started per minute")
+	var o options
+	flag.Uint64Var(&o.seed, "seed", 1, "seed of the simulated call outcomes")
+	flag.IntVar(&o.pace, "pace", 1, "calls started per minute")
+	flag.StringVar(&o.store, "store", "memory", "where deliveries are kept: memory, sqlite:PATH or postgres:DSN")
+	flag.StringVar(&o.stopAt, "stop-at", "", "stop this run at HH:MM New York time, to resume it with a second run on the same -store")
 	flag.Parse()
-	if err := run(context.Background(), os.Stdout, *seed, *pace); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Stdout, o); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
+// openStore opens the store a -store flag names.
+func openStore(ctx context.Context, spec string) (signedcall.Store, func(), error) {
+	kind, arg, _ := strings.Cut(spec, ":")
+	switch {
+	case spec == "memory":
+		return memstore.New(), func() {}, nil
+	case kind == "sqlite" && arg != "":
+		s, err := sqlitestore.Open(ctx, arg)
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, func() { s.Close() }, nil
+	case kind == "postgres" && arg != "":
+		s, err := pgstore.Open(ctx, arg)
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, s.Close, nil
+	}
+	return nil, nil, fmt.Errorf("-store %q: want memory, sqlite:PATH or postgres:DSN", spec)
+}
+
 // The brand's stores: a real city from the gazetteer and a radius.
 var stores = []string{"New York", "Chicago", "Denver", "Los Angeles", "Seattle", "Honolulu", "Toronto", "London"}
 
-func run(ctx context.Context, out io.Writer, seed uint64, pace int) error {
+func run(ctx context.Context, out io.Writer, o options) error {
+	pace := o.pace
 	cities, err := synth.Cities()
 	if err != nil {
 		return err
@@ -115,15 +164,45 @@ func run(ctx context.Context, out io.Writer, seed uint64, pace int) error {
 		return err
 	}
 
-	src := jsonlBytes(profiles)
-	reach, err := signedcall.Preview(ctx, c, src)
+	var stopAt time.Time
+	if o.stopAt != "" {
+		at, err := signedcall.ParseClock(o.stopAt)
+		if err != nil {
+			return fmt.Errorf("-stop-at: %w", err)
+		}
+		stopAt = signedcall.LocalTime(ny, 2026, time.December, 5, int(at)/60, int(at)%60)
+	}
+	st, closeStore, err := openStore(ctx, o.store)
 	if err != nil {
 		return err
 	}
-	printCampaign(out, c, conditions, reach, pace)
+	defer closeStore()
 
-	st := memstore.New()
-	sim, err := simulated.New(seed, simulated.DefaultOdds)
+	src := jsonlBytes(profiles)
+	stored, err := st.Campaign(ctx, c.ID)
+	resumed := err == nil
+	switch {
+	case errors.Is(err, signedcall.ErrNotFound):
+	case err != nil:
+		return err
+	case stored.State.Ended():
+		fmt.Fprintf(out, "Campaign %s already %s in %s; its report:\n", c.ID, stored.State, o.store)
+		rep, err := signedcall.ReportOf(ctx, st, c.ID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(out, rep)
+		return nil
+	}
+	if !resumed {
+		reach, err := signedcall.Preview(ctx, c, src)
+		if err != nil {
+			return err
+		}
+		printCampaign(out, c, conditions, reach, pace)
+	}
+
+	sim, err := simulated.New(o.seed, simulated.DefaultOdds)
 	if err != nil {
 		return err
 	}
@@ -135,13 +214,30 @@ func run(ctx context.Context, out io.Writer, seed uint64, pace int) error {
 	if err != nil {
 		return err
 	}
-	err = d.Publish(ctx, c, signedcall.Acknowledgement{
-		By: "marketing-lead@example.com", At: clk.Now(), Statement: signedcall.DefaultStatement,
-	})
-	if err != nil {
-		return err
+	if resumed {
+		// Pick up the mock clock where the last run left it: the minute
+		// after the latest change it recorded.
+		last := c.Schedule.Start
+		err := st.Deliveries(ctx, c.ID, func(d signedcall.Delivery) error {
+			if d.UpdatedAt.After(last) {
+				last = d.UpdatedAt
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		clk.Set(last.Truncate(time.Minute).Add(time.Minute))
+		fmt.Fprintf(out, "Resuming campaign %s from %s, as stored in %s.\n\n", c.ID, clk.Now().In(ny).Format("Mon 15:04 MST"), o.store)
+	} else {
+		err = d.Publish(ctx, c, signedcall.Acknowledgement{
+			By: "marketing-lead@example.com", At: clk.Now(), Statement: signedcall.DefaultStatement,
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "Published at %s, acknowledged by marketing-lead@example.com.\n\n", clk.Now().Format("Mon 15:04 MST"))
 	}
-	fmt.Fprintf(out, "Published at %s, acknowledged by marketing-lead@example.com.\n\n", clk.Now().Format("Mon 15:04 MST"))
 
 	// Drive the day: do what is due, then jump the clock to the next
 	// moment anything is.
@@ -157,6 +253,12 @@ func run(ctx context.Context, out io.Writer, seed uint64, pace int) error {
 		}
 		if !step.Next.After(clk.Now()) {
 			return errors.New("dispatcher asked to run again without time passing")
+		}
+		if !stopAt.IsZero() && !step.Next.Before(stopAt) {
+			tl.print(out)
+			fmt.Fprintf(out, "\nStopped at %s as asked; run again with -store %s to resume.\n",
+				stopAt.In(ny).Format("15:04 MST"), o.store)
+			return nil
 		}
 		clk.Set(step.Next)
 	}
@@ -233,8 +335,8 @@ func (k *checker) verify(ctx context.Context, out io.Writer, c *signedcall.Campa
 			outside++
 		}
 	}
-	fmt.Fprintf(out, "\nChecked all %d calls against the profiles: %d people called twice, %d calls in DND\n"+
-		"local time, %d before the start or at or after the cut-off.\n", len(k.dials), twice, inDND, outside)
+	fmt.Fprintf(out, "\nChecked the %d calls this run placed against the profiles: %d people called twice,\n"+
+		"%d calls in DND local time, %d before the start or at or after the cut-off.\n", len(k.dials), twice, inDND, outside)
 	if twice+inDND+outside > 0 {
 		return errors.New("a campaign rule was broken")
 	}
