@@ -404,7 +404,7 @@ func stores(t *testing.T) map[string]func(t *testing.T) string {
 
 // schemaDSN creates a schema for this test, dropped at cleanup, and
 // returns dsn with its search_path set to it.
-func schemaDSN(t *testing.T, dsn string) string {
+func schemaDSN(t testing.TB, dsn string) string {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
