@@ -259,8 +259,11 @@ func (s *Store) Materialize(ctx context.Context, campaignID uuid.UUID, ds []sign
 			}
 		}
 		_, err := tx.ExecContext(ctx,
-			`UPDATE campaigns SET materialized = 1, materialized_at = ? WHERE id = ?`,
-			time.Now().UnixNano(), cid)
+			// The database's own clock stamps this audit time, as
+			// PostgreSQL's now() does in pgstore.
+			`UPDATE campaigns SET materialized = 1,
+				materialized_at = CAST(unixepoch('subsec') * 1000000000 AS INTEGER) WHERE id = ?`,
+			cid)
 		return err
 	})
 	if isCode(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {

@@ -361,8 +361,8 @@ func (s *Store) migrate(ctx context.Context, abs string) error {
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("apply %s: %w", m.name, err)
 			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at) VALUES (?, ?)`,
-				m.version, time.Now().UnixNano())
+			_, err = tx.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at)
+				VALUES (?, CAST(unixepoch('subsec') * 1000000000 AS INTEGER))`, m.version)
 			return err
 		})
 		if err != nil {
