@@ -62,6 +62,15 @@ func withDue(t testing.TB, s *memstore.Store, n int) uuid.UUID {
 	if err := s.Materialize(t.Context(), c.ID, ds); err != nil {
 		t.Fatalf("Materialize(%d) = %v, want nil", n, err)
 	}
+	// Calls may only start in a running campaign.
+	ack := signedcall.Acknowledgement{By: "ops@example.com", At: base, Statement: signedcall.DefaultStatement}
+	if err := s.PublishCampaign(t.Context(), c, ack); err != nil {
+		t.Fatalf("PublishCampaign = %v", err)
+	}
+	from := []signedcall.CampaignState{signedcall.StateScheduled}
+	if err := s.TransitionCampaign(t.Context(), c.ID, from, signedcall.StateRunning, base); err != nil {
+		t.Fatalf("TransitionCampaign(running) = %v", err)
+	}
 	return c.ID
 }
 
@@ -205,6 +214,30 @@ func TestDeliveriesReentrant(t *testing.T) {
 	if counts[signedcall.StatusAnswered] != 600 {
 		t.Errorf("Counts = %v, want 600 answered", counts)
 	}
+}
+
+// BenchmarkMaterialize writes the deliveries of a million-user campaign.
+func BenchmarkMaterialize(b *testing.B) {
+	const n = 1_000_000
+	s := memstore.New()
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		c := created(b, s)
+		ds := make([]signedcall.Delivery, n)
+		for i := range ds {
+			ds[i] = signedcall.Delivery{
+				CampaignID: c.ID, UserID: fmt.Sprintf("u%07d", i),
+				Phone: "+447700900123", TimeZone: "UTC", ZoneSource: signedcall.ZoneFromCampaign,
+				Status: signedcall.StatusPending, DueAt: base,
+			}
+		}
+		b.StartTimer()
+		if err := s.Materialize(b.Context(), c.ID, ds); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "deliveries/s")
 }
 
 // BenchmarkClaimApply measures one dispatcher round: claim 100 deliveries
