@@ -48,6 +48,11 @@ type CallRequest struct {
 	CallContext string
 	// Attempt is 1 for the first call of a delivery.
 	Attempt int
+	// Signature is the Ed25519 signature of SigningPayload by the
+	// dispatcher's Config.SigningKey, or nil when none is configured.
+	// Callers pass it to the far end (a header, a SIP header), where
+	// VerifyCallRequest checks it.
+	Signature []byte
 }
 
 // Caller places calls. Call blocks until the call has an outcome or ctx

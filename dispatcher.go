@@ -2,6 +2,7 @@ package signedcall
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -48,6 +49,10 @@ type Config struct {
 	// again, which bounds how late it notices a pause or stop made by
 	// another process. Default: 1 second.
 	PollInterval time.Duration
+	// SigningKey, when set, signs every call request (see
+	// CallRequest.SigningPayload) so the called app can verify it with the
+	// matching public key. Default: requests are not signed.
+	SigningKey ed25519.PrivateKey
 	// MaxCallsPerMinute caps the calls this dispatcher starts per clock
 	// minute (UTC minutes), across its campaigns. It paces this process
 	// only: several dispatchers on one Store each start up to this many.
@@ -126,6 +131,9 @@ func NewDispatcher(cfg Config) (*Dispatcher, error) {
 		if v.n < 0 {
 			errs = append(errs, invalid(v.name, "must not be negative"))
 		}
+	}
+	if cfg.SigningKey != nil && len(cfg.SigningKey) != ed25519.PrivateKeySize {
+		errs = append(errs, invalid("config.signing_key", "is %d bytes, want an Ed25519 private key of %d", len(cfg.SigningKey), ed25519.PrivateKeySize))
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.New()
@@ -636,6 +644,9 @@ func (d *Dispatcher) call(ctx context.Context, c *Campaign, campaignLoc *time.Lo
 	req := CallRequest{
 		IdempotencyKey: dl.IdempotencyKey(), CampaignID: dl.CampaignID, UserID: dl.UserID,
 		Phone: dl.Phone, CallContext: c.CallContext, Attempt: dl.Attempt,
+	}
+	if d.cfg.SigningKey != nil {
+		req.Signature = SignCallRequest(d.cfg.SigningKey, req)
 	}
 	cctx, cancel := context.WithTimeout(ctx, d.cfg.CallTimeout)
 	outcome, callErr := d.cfg.Caller.Call(cctx, req)
