@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -85,6 +86,8 @@ type Schedule struct {
 type Preferences struct {
 	DND    DND    `json:"dnd"`
 	Policy Policy `json:"policy"`
+	// Retry says which results are called again; nil retries nothing.
+	Retry *RetryPolicy `json:"retry,omitempty"`
 }
 
 // Acknowledgement is the compliance statement a person agreed to before
@@ -215,6 +218,7 @@ func (c *Campaign) Validate(now time.Time) error {
 	}
 
 	add(c.Delivery.DND.validate("delivery.dnd")...)
+	add(c.Delivery.Retry.validate("delivery.retry")...)
 	switch c.Delivery.Policy {
 	case PolicyDiscard, PolicyDefer:
 	default:
@@ -340,6 +344,14 @@ func (b *Builder) DNDHours(from, to string) *Builder {
 		f, t = -1, -1 // never valid, so Build cannot succeed with it
 	}
 	b.c.Delivery.DND.Hours = append(b.c.Delivery.DND.Hours, Window{f, t})
+	return b
+}
+
+// Retry sets which results are called again: up to maxAttempts calls per
+// person in all, the first retry after backoff and each later one after
+// twice the wait before.
+func (b *Builder) Retry(maxAttempts int, backoff time.Duration, on ...RetryOn) *Builder {
+	b.c.Delivery.Retry = &RetryPolicy{MaxAttempts: maxAttempts, Backoff: Duration(backoff), On: slices.Clone(on)}
 	return b
 }
 

@@ -529,7 +529,7 @@ func (d *Dispatcher) dialDue(ctx context.Context, c *Campaign, loc *time.Locatio
 			calls.Add(1)
 			go func() {
 				defer calls.Done()
-				w := d.call(callCtx, c, loc, dl)
+				w := d.retry(c, d.call(callCtx, c, loc, dl))
 				slots.Release(1)
 				results.add(w)
 			}()
@@ -665,6 +665,19 @@ func (d *Dispatcher) call(ctx context.Context, c *Campaign, campaignLoc *time.Lo
 			"user_id", dl.UserID, "outcome", string(outcome))
 	}
 	return write{dl, StatusUnknown, time.Time{}, ReasonCallerError}
+}
+
+// retry turns a result the campaign's policy retries into a deferral to
+// the next attempt, unless that would be at or after the cut-off.
+func (d *Dispatcher) retry(c *Campaign, w write) write {
+	if w.dl.Status != StatusDialling {
+		return w // the call never reached the Caller
+	}
+	next, ok := c.Delivery.Retry.next(w.dl.Attempt, w.to, w.reason, d.cfg.Clock.Now())
+	if !ok || !next.Before(c.Schedule.CutOff) {
+		return w
+	}
+	return write{w.dl, StatusPending, next, ReasonRetry + string(w.to)}
 }
 
 // rescue decides a delivery whose previous holder died while dialling:

@@ -72,6 +72,10 @@ const (
 	ReasonCallerPanic = "caller_panic"
 	// ReasonNotDialled: the Caller promised no call was placed (failed).
 	ReasonNotDialled = "not_dialled"
+	// ReasonRetry prefixes the result being retried ("retry_after_busy",
+	// "retry_after_missed", "retry_after_failed"): pending again for the
+	// next attempt under the campaign's retry policy.
+	ReasonRetry = "retry_after_"
 	// ReasonStopped: the campaign was stopped first (stopped).
 	ReasonStopped = "stopped"
 )
