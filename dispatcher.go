@@ -504,11 +504,26 @@ func (d *Dispatcher) dialDue(ctx context.Context, c *Campaign, loc *time.Locatio
 		for free < min(limit, d.cfg.ClaimBatch) && slots.TryAcquire(1) {
 			free++
 		}
-		ds, err := d.cfg.Store.Claim(ctx, ClaimRequest{
+		// The claim runs to its end even if ctx ends meanwhile: a store
+		// may commit a claim it then reports as cancelled, which would
+		// leave deliveries held until their lease expires.
+		ds, err := d.cfg.Store.Claim(callCtx, ClaimRequest{
 			CampaignID: c.ID, Owner: d.cfg.Owner, Now: d.cfg.Clock.Now(), Lease: d.cfg.Lease, Limit: free,
 		})
 		if err != nil {
 			releaseSlots(slots, free)
+			return step, err
+		}
+		if ctx.Err() != nil && len(ds) > 0 {
+			release := make([]write, len(ds))
+			for i, dl := range ds {
+				release[i] = write{dl, StatusPending, dl.DueAt, ReasonReleased}
+				if dl.Status == StatusDialling {
+					release[i] = d.rescue(callCtx, dl)
+				}
+			}
+			releaseSlots(slots, len(ds))
+			_, _, err := d.applyAll(callCtx, release)
 			return step, err
 		}
 		releaseSlots(slots, free-len(ds))
@@ -627,6 +642,13 @@ func recipientLoc(dl Delivery, campaignLoc *time.Location) *time.Location {
 // been placed.
 func (d *Dispatcher) call(ctx context.Context, c *Campaign, campaignLoc *time.Location, dl Delivery) (w write) {
 	now := d.cfg.Clock.Now()
+	if !now.Add(d.cfg.CallTimeout).Before(dl.Lease.Expires) {
+		// The lease no longer covers a whole call (this process stalled,
+		// or the dialling write landed late): a rescuer may already own
+		// the delivery. Hand it back rather than risk a second caller.
+		dl.Attempt--
+		return write{dl, StatusPending, now, ReasonReleased}
+	}
 	if dec := decide(c, recipientLoc(dl, campaignLoc), now); !dec.dial {
 		dl.Attempt-- // the attempt never reached the Caller
 		if dec.status != "" {
@@ -719,7 +741,7 @@ func (g *groupWriter) add(w write) {
 		batch := g.buf
 		g.buf = nil
 		g.mu.Unlock()
-		_, _, err := g.d.applyAll(g.ctx, batch)
+		err := g.write(batch)
 		g.mu.Lock()
 		if err != nil && g.err == nil {
 			g.err = err
@@ -727,6 +749,23 @@ func (g *groupWriter) add(w write) {
 	}
 	g.flushing = false
 	g.mu.Unlock()
+}
+
+// write records a batch of outcomes, trying again a few times when the
+// Store fails: an outcome not written is an answered call later rescued
+// as unknown.
+func (g *groupWriter) write(batch []write) error {
+	var err error
+	for try := range 4 {
+		if try > 0 {
+			time.Sleep(time.Duration(try) * 100 * time.Millisecond)
+		}
+		if _, _, err = g.d.applyAll(g.ctx, batch); err == nil {
+			return nil
+		}
+		g.d.log.WarnContext(g.ctx, "recording outcomes failed; trying again", "outcomes", len(batch), "error", err)
+	}
+	return err
 }
 
 func (g *groupWriter) failed() error {

@@ -528,3 +528,97 @@ func TestPausedCampaignEndsAtCutOff(t *testing.T) {
 		t.Errorf("report %v, want completed with the rest expired", rep)
 	}
 }
+
+// lateDialStore takes longer than the whole lease, once, to record that a
+// call starts, as a stalled process would.
+type lateDialStore struct {
+	signedcall.Store
+	clk   *clock.Mock
+	delay time.Duration
+	once  sync.Once
+}
+
+func (s *lateDialStore) Apply(ctx context.Context, ts []signedcall.Transition) ([]error, error) {
+	errs, err := s.Store.Apply(ctx, ts)
+	for _, tr := range ts {
+		if tr.To == signedcall.StatusDialling {
+			s.once.Do(func() { s.clk.Add(s.delay) })
+			break
+		}
+	}
+	return errs, err
+}
+
+func TestNoCallOnALeaseThatRanOut(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2026, 12, 5, 11, 30, 0, 0, time.UTC)
+	clk := fixedClock(start)
+	st := &lateDialStore{Store: memstore.New(), clk: clk, delay: 6 * time.Minute}
+	rec := newRecorder(t, clk, 1)
+	rec.hook = func(signedcall.CallRequest) (signedcall.Outcome, error) { return signedcall.OutcomeAnswered, nil }
+	d, err := signedcall.NewDispatcher(signedcall.Config{Store: st, Caller: rec, Clock: clk, Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := buildCampaign(t, clk, campaignSpec{start: start, cutOff: start.Add(3 * time.Hour), policy: signedcall.PolicyDiscard})
+	publish(t, d, clk, c)
+	src := population(1, 13)
+	src[0].TimeZone = "Asia/Kolkata"
+	src[0].Properties = nil // qualifies: plan is not "pro"
+	drive(t, d, clk, c.ID, src)
+	dials := rec.dials()
+	if len(dials) != 1 || !dials[0].at.Equal(start.Add(6*time.Minute)) {
+		t.Fatalf("dials = %+v, want one call, placed after the late write was handed back and claimed afresh", dials)
+	}
+	got, err := st.Delivery(ctx, signedcall.Key{CampaignID: c.ID, UserID: src[0].ID})
+	if err != nil || got.Status != signedcall.StatusAnswered {
+		t.Errorf("delivery = %+v, %v; want answered", got, err)
+	}
+}
+
+// flakyWriteStore fails the first Apply that records a final status.
+type flakyWriteStore struct {
+	signedcall.Store
+	once sync.Once
+}
+
+func (s *flakyWriteStore) Apply(ctx context.Context, ts []signedcall.Transition) ([]error, error) {
+	fail := false
+	for _, tr := range ts {
+		if tr.To.Final() {
+			s.once.Do(func() { fail = true })
+		}
+	}
+	if fail {
+		return nil, errors.New("connection reset by peer")
+	}
+	return s.Store.Apply(ctx, ts)
+}
+
+func TestOutcomeWriteIsRetried(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2026, 12, 5, 11, 30, 0, 0, time.UTC)
+	clk := fixedClock(start)
+	st := &flakyWriteStore{Store: memstore.New()}
+	rec := newRecorder(t, clk, 1)
+	rec.hook = func(signedcall.CallRequest) (signedcall.Outcome, error) { return signedcall.OutcomeAnswered, nil }
+	d, err := signedcall.NewDispatcher(signedcall.Config{Store: st, Caller: rec, Clock: clk, Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := buildCampaign(t, clk, campaignSpec{start: start, cutOff: start.Add(time.Hour), policy: signedcall.PolicyDiscard})
+	publish(t, d, clk, c)
+	src := population(3, 14)
+	for i := range src {
+		src[i].TimeZone = "Asia/Kolkata"
+		src[i].Properties = nil
+	}
+	drive(t, d, clk, c.ID, src)
+	rep, err := d.Report(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Counts[signedcall.StatusUnknown] != 0 || rep.Called() != len(rec.dials()) {
+		t.Errorf("report %v after %d dials and one failed write, want every dial recorded", rep, len(rec.dials()))
+	}
+}

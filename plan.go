@@ -10,6 +10,7 @@ import (
 	"math"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -67,7 +68,9 @@ type Reach struct {
 	Targets     int `json:"targets"`
 	// Excluded counts profiles that did not qualify, by reason: the first
 	// top-level condition of an All audience they failed, or the whole
-	// audience otherwise; "missing_id" for profiles without an ID; and
+	// audience otherwise; "missing_id" for profiles without an ID;
+	// "invalid_id" for IDs no Store can key ([MaxUserIDLen] bytes at most,
+	// valid UTF-8, no NUL or other control characters); and
 	// "duplicate_id" for a qualifying profile whose ID already qualified
 	// earlier in the source (the first one is used).
 	Excluded map[string]int `json:"excluded"`
@@ -135,6 +138,10 @@ func plan(ctx context.Context, c *Campaign, src ProfileSource, at time.Time, kee
 		r.Evaluated++
 		if p.ID == "" {
 			r.Excluded["missing_id"]++
+			return nil
+		}
+		if !validUserID(p.ID) {
+			r.Excluded["invalid_id"]++
 			return nil
 		}
 		for i, m := range ms {
@@ -221,6 +228,23 @@ func finalDelivery(c *Campaign, p *Profile, s Status, reason string, at time.Tim
 		CampaignID: c.ID, UserID: p.ID, TimeZone: zone, ZoneSource: source,
 		DueAt: c.Schedule.Start, Status: s, Reason: reason, UpdatedAt: at, FinishedAt: at,
 	}
+}
+
+// MaxUserIDLen is the longest user ID, in bytes, that a campaign plans a
+// delivery for.
+const MaxUserIDLen = 256
+
+// validUserID reports whether every Store can key a delivery by id.
+func validUserID(id string) bool {
+	if len(id) > MaxUserIDLen || !utf8.ValidString(id) {
+		return false
+	}
+	for _, r := range id {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // phoneProblem returns why a number cannot be dialled, or "" if it looks

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -209,15 +210,18 @@ func TestPlanExclusionsAndUnreachable(t *testing.T) {
 		{ID: "letters", Phone: "+1212555ABCD", Properties: tagged, Reach: Reachability{HasPhone: true}},
 		{ID: "zone", Phone: "+12125550105", TimeZone: "Mars/Olympus", Properties: tagged, Reach: Reachability{HasPhone: true}},
 		{ID: "tokyo", Phone: "+12125550106", TimeZone: "Asia/Tokyo", Properties: tagged, Reach: Reachability{HasPhone: true}},
+		{ID: "bad\xff", Phone: "+12125550107", Properties: tagged, Reach: Reachability{HasPhone: true}},
+		{ID: strings.Repeat("x", MaxUserIDLen+1), Phone: "+12125550108", Properties: tagged, Reach: Reachability{HasPhone: true}},
+		{ID: "tab\there", Phone: "+12125550109", Properties: tagged, Reach: Reachability{HasPhone: true}},
 	}
 	r, ds, err := plan(context.Background(), c, src, planStart, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Reach{
-		Evaluated: 10, Qualified: 6, Unreachable: 3, Targets: 3, UnknownTimeZones: 1, // Mars/Olympus
+		Evaluated: 13, Qualified: 6, Unreachable: 3, Targets: 3, UnknownTimeZones: 1, // Mars/Olympus
 		Excluded: map[string]int{
-			"duplicate_id": 1, "missing_id": 1,
+			"duplicate_id": 1, "missing_id": 1, "invalid_id": 3,
 			Prop("tag", Exists, nil).String(): 1, Flag(HasPhone).String(): 1,
 		},
 		UnreachableReasons: map[string]int{"no_phone": 1, "invalid_phone": 2},
