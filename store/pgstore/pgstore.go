@@ -258,6 +258,9 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) (err error) {
 		return fmt.Errorf("%w: schema %s is at version %d, this package knows up to %d",
 			ErrSchemaTooNew, *schema, current, schemaVersion)
 	}
+	if current < 0 {
+		return fmt.Errorf("pgstore: migrate schema %s: version %d is not one this package wrote", *schema, current)
+	}
 	if current == schemaVersion {
 		return nil
 	}

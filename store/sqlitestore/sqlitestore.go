@@ -335,6 +335,9 @@ func (s *Store) migrate(ctx context.Context, abs string) error {
 	if v > len(ms) {
 		return tooNew(abs, v, len(ms))
 	}
+	if v < 0 {
+		return fmt.Errorf("sqlitestore: open %s: schema version %d is not one this package wrote", abs, v)
+	}
 
 	var mode string
 	err = s.read(ctx, func() error {
