@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -302,50 +303,119 @@ func (s *Store) mustExist(ctx context.Context, id uuid.UUID) error {
 
 // ---- Apply ----
 
-// applySQL is one transition. pre locks the row and keeps the state the
-// transition found; upd writes only where the lease's owner and token
-// still match and the move is allowed; the result is that state and
-// whether the write happened, or no row for an unknown key.
+// Apply writes the transitions of one campaign that each name a different
+// delivery with two statements, sent together and run in one transaction.
 //
-// A move to dialling also needs the campaign to be running: camp takes a
-// share lock on the campaign row, so a pause or stop (which updates that
-// row) either commits first and is seen, or waits for this statement.
-const applySQL = `
-WITH camp AS (
-    SELECT state FROM campaigns WHERE id = $1 AND $5 = 'dialling'
-    FOR SHARE
-), pre AS (
+// applyLockSQL locks the deliveries $2 of campaign $1 through the primary
+// key, in the order given, which is user order: the lateral subquery runs
+// once per user, so no plan can change the order. It returns the state each
+// was found in, numbered by its place i in $2; an unknown key has no row.
+// The rows stay locked, so that state is the one applyWriteSQL sees.
+//
+// applyWriteSQL runs next, so its snapshot shows every locked row as it
+// is. It finds each row again (the scalar subquery is one primary-key
+// probe per transition) and updates it by tuple ID, only where the lease's
+// owner and token still match and the move is allowed, and returns the
+// numbers i of the transitions written. The array of tuple IDs keeps the
+// plan off a scan of the table, with or without statistics: its length is
+// unknown when the statement is planned, so fetching the rows by ID is
+// always the cheap way, where a join on the IDs alone turns into a hash
+// join over a sequential scan once there are a few hundred transitions.
+// It takes no delivery lock applyLockSQL did not already hold.
+//
+// A move to dialling also needs the campaign to be running: when $9 says
+// there is one, camp takes a share lock on the campaign row, so a pause or
+// stop (which updates that row) either committed first and is seen, or
+// waits for this transaction. The state it read is returned too.
+const (
+	applyLockSQL = `
+SELECT t.i, p.status, p.lease_owner, p.lease_token
+FROM unnest($2::text[]) WITH ORDINALITY AS t(user_id, i)
+CROSS JOIN LATERAL (
     SELECT status, lease_owner, lease_token FROM deliveries
-    WHERE campaign_id = $1 AND user_id = $2
+    WHERE campaign_id = $1 AND user_id = t.user_id
     FOR UPDATE
+) AS p`
+	applyWriteSQL = `
+WITH t AS (
+    SELECT * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[],
+                         $6::timestamptz[], $7::text[], $8::timestamptz[])
+        WITH ORDINALITY AS t(user_id, owner, token, to_status, due_at, reason, at, i)
+), camp AS MATERIALIZED (
+    SELECT state FROM campaigns WHERE id = $1 AND $9::boolean
+    FOR SHARE
+), k AS MATERIALIZED (
+    SELECT t.*, (SELECT ctid FROM deliveries WHERE campaign_id = $1 AND user_id = t.user_id) AS tid
+    FROM t
 ), upd AS (
     UPDATE deliveries AS d SET
-        status = $5,
-        attempt = CASE WHEN $5 = 'dialling' THEN d.attempt + 1 ELSE d.attempt END,
-        due_at = CASE WHEN $5 = 'pending' THEN $6 ELSE d.due_at END,
-        lease_owner = CASE WHEN $5 = 'dialling' THEN d.lease_owner END,
-        lease_token = CASE WHEN $5 = 'dialling' THEN d.lease_token END,
-        lease_expires = CASE WHEN $5 = 'dialling' THEN d.lease_expires END,
-        reason = $7,
-        updated_at = $8,
-        finished_at = CASE WHEN $5 IN ('dialling', 'pending') THEN d.finished_at ELSE $8 END
-    FROM pre
-    WHERE d.campaign_id = $1 AND d.user_id = $2
-      AND d.lease_owner = $3 AND d.lease_token = $4
-      AND (d.status = 'claimed' OR (d.status = 'dialling' AND $5 <> 'dialling'))
-      AND ($5 <> 'dialling' OR (SELECT state FROM camp) = 'running')
-    RETURNING 1
+        status = k.to_status,
+        attempt = CASE WHEN k.to_status = 'dialling' THEN d.attempt + 1 ELSE d.attempt END,
+        due_at = CASE WHEN k.to_status = 'pending' THEN k.due_at ELSE d.due_at END,
+        lease_owner = CASE WHEN k.to_status = 'dialling' THEN d.lease_owner END,
+        lease_token = CASE WHEN k.to_status = 'dialling' THEN d.lease_token END,
+        lease_expires = CASE WHEN k.to_status = 'dialling' THEN d.lease_expires END,
+        reason = k.reason,
+        updated_at = k.at,
+        finished_at = CASE WHEN k.to_status IN ('dialling', 'pending') THEN d.finished_at ELSE k.at END
+    FROM k
+    WHERE d.ctid = ANY (ARRAY(SELECT tid FROM k)) AND d.ctid = k.tid
+      AND d.lease_owner = k.owner AND d.lease_token = k.token
+      AND CASE d.status
+          WHEN 'claimed' THEN true
+          WHEN 'dialling' THEN k.to_status <> 'dialling'
+          ELSE false
+      END
+      AND (k.to_status <> 'dialling' OR (SELECT state FROM camp) = 'running')
+    RETURNING k.i
 )
-SELECT pre.status, pre.lease_owner, pre.lease_token, EXISTS (SELECT FROM upd),
-    coalesce((SELECT state FROM camp), '')
-FROM pre`
+SELECT coalesce((SELECT state FROM camp), ''), ARRAY(SELECT i FROM upd)`
+)
+
+// applyStmt is one applyLockSQL and applyWriteSQL pair: the transitions
+// it writes, by index into the Apply call's, and its arguments.
+type applyStmt struct {
+	campaign uuid.UUID
+	round    int // 0 for a delivery's first transition, and so on
+	ts       []int
+	users    []string
+	owners   []string
+	tokens   []int64
+	to       []string
+	dueAt    []time.Time
+	reasons  []string
+	at       []time.Time
+	dial     bool
+}
+
+func (a *applyStmt) add(i int, t *signedcall.Transition) {
+	a.ts = append(a.ts, i)
+	a.users = append(a.users, t.Key.UserID)
+	// An owner PostgreSQL cannot hold is no lease's, and neither is the
+	// empty owner, which Claim refuses: it matches nothing.
+	owner := t.Owner
+	if !storable(owner) {
+		owner = ""
+	}
+	a.owners = append(a.owners, owner)
+	a.tokens = append(a.tokens, t.Token)
+	a.to = append(a.to, string(t.To))
+	a.dueAt = append(a.dueAt, t.DueAt)
+	a.reasons = append(a.reasons, t.Reason)
+	a.at = append(a.at, t.At)
+	a.dial = a.dial || t.To == signedcall.StatusDialling
+}
 
 // Apply writes the transitions as documented on [signedcall.Store], all in
-// one round trip: a pipelined batch, one statement per transition, that
-// runs as one implicit transaction, so on a store error none is applied.
-// Transitions on different deliveries are independent, so they are sent
-// in key order (keeping the given order for one delivery), which keeps
-// concurrent Apply and FinishRemaining calls from deadlocking.
+// one round trip and one transaction, so on a store error none is applied.
+// Transitions on different deliveries are independent, so they are written
+// in key order, which keeps concurrent Apply and FinishRemaining calls from
+// deadlocking. The transitions of one campaign that each name a different
+// delivery (the usual case) are written together, by one pair of
+// statements whatever their number; when a delivery is named again, its
+// second transition goes in a later pair, and so on, all in one pipelined
+// batch, so each delivery's transitions apply in the order given. A later
+// pair names only deliveries an earlier one has locked.
 //
 // A transition whose To is not StatusDialling, StatusPending or a final
 // status, or that moves a delivery to StatusDialling when it is not
@@ -377,37 +447,101 @@ func (s *Store) Apply(ctx context.Context, ts []signedcall.Transition) ([]error,
 	}
 	slices.SortStableFunc(order, func(i, j int) int {
 		a, b := ts[i].Key, ts[j].Key
-		return cmp.Or(strings.Compare(string(a.CampaignID[:]), string(b.CampaignID[:])),
-			strings.Compare(a.UserID, b.UserID))
+		return cmp.Or(bytes.Compare(a.CampaignID[:], b.CampaignID[:]), strings.Compare(a.UserID, b.UserID))
 	})
 
-	b := new(pgx.Batch)
-	for _, i := range order {
-		t := &ts[i]
-		var owner any = t.Owner
-		if !storable(t.Owner) {
-			owner = nil // matches no lease
+	// Pair r of a campaign holds the r-th transition of each of its
+	// deliveries, in user order. The first pairs of all campaigns come
+	// first, in campaign order, so new locks are taken in key order.
+	var stmts []*applyStmt
+	for j := 0; j < len(order); {
+		cid := ts[order[j]].Key.CampaignID
+		first := len(stmts) // this campaign's first pair
+		k := j
+		for k < len(order) && ts[order[k]].Key.CampaignID == cid {
+			run := k + 1
+			for run < len(order) && ts[order[run]].Key == ts[order[k]].Key {
+				run++
+			}
+			for r := range run - k {
+				if first+r == len(stmts) {
+					stmts = append(stmts, &applyStmt{campaign: cid, round: r})
+				}
+				stmts[first+r].add(order[k+r], &ts[order[k+r]])
+			}
+			k = run
 		}
-		b.Queue(applySQL, t.Key.CampaignID, t.Key.UserID, owner, t.Token,
-			string(t.To), t.DueAt, t.Reason, t.At)
+		j = k
+	}
+	if len(stmts) > 1 {
+		// Each campaign's later pairs go after every first one.
+		slices.SortStableFunc(stmts, func(a, b *applyStmt) int { return cmp.Compare(a.round, b.round) })
+	}
+
+	b := new(pgx.Batch)
+	for _, a := range stmts {
+		cid := pgtype.UUID{Bytes: a.campaign, Valid: true}
+		b.Queue(applyLockSQL, cid, a.users)
+		b.Queue(applyWriteSQL, cid, a.users, a.owners, a.tokens, a.to, a.dueAt, a.reasons, a.at, a.dial)
 	}
 	br := s.pool.SendBatch(ctx, b)
-	for _, i := range order {
+	fail := func(err error) ([]error, error) {
+		_ = br.Close()
+		return nil, fmt.Errorf("pgstore: apply %d transitions: %w", len(ts), err)
+	}
+	// found is what applyLockSQL read of one delivery.
+	type found struct {
+		locked, written bool
+		status          string
+		owner           *string
+		token           *int64
+	}
+	for _, a := range stmts {
+		seen := make([]found, len(a.ts))
+		rows, err := br.Query()
+		if err != nil {
+			rows.Close()
+			return fail(err)
+		}
 		var (
-			status, state string
-			owner         *string
-			token         *int64
-			applied       bool
+			n int64
+			f = found{locked: true}
 		)
-		err := br.QueryRow().Scan(&status, &owner, &token, &applied, &state)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			errs[i] = deliveryNotFound(ts[i].Key)
-		case err != nil:
-			_ = br.Close()
-			return nil, fmt.Errorf("pgstore: apply %d transitions: %w", len(ts), err)
-		case !applied:
-			errs[i] = refused(&ts[i], signedcall.Status(status), owner, token, signedcall.CampaignState(state))
+		for rows.Next() {
+			if err := rows.Scan(&n, &f.status, &f.owner, &f.token); err != nil {
+				rows.Close()
+				return fail(err)
+			}
+			if n < 1 || n > int64(len(a.ts)) {
+				rows.Close()
+				return fail(fmt.Errorf("lock result names transition %d of %d", n, len(a.ts)))
+			}
+			seen[n-1] = f
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fail(err)
+		}
+		var (
+			state   string
+			written []int64
+		)
+		if err := br.QueryRow().Scan(&state, &written); err != nil {
+			return fail(err)
+		}
+		for _, n := range written {
+			if n < 1 || n > int64(len(a.ts)) || !seen[n-1].locked {
+				return fail(fmt.Errorf("transition %d of %d written but not locked", n, len(a.ts)))
+			}
+			seen[n-1].written = true
+		}
+		for j, i := range a.ts {
+			switch f := &seen[j]; {
+			case !f.locked:
+				errs[i] = deliveryNotFound(ts[i].Key)
+			case !f.written:
+				errs[i] = refused(&ts[i], signedcall.Status(f.status), f.owner, f.token, signedcall.CampaignState(state))
+			}
 		}
 	}
 	if err := br.Close(); err != nil {

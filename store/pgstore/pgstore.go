@@ -19,9 +19,12 @@
 //     that makes the write; a holder whose lease was rescued cannot write,
 //     even under the same owner name.
 //   - Apply sends all its transitions in one round trip (a pipelined batch
-//     run as one implicit transaction). Each transition is one statement
-//     that locks its row, writes if the lease matches, and reports the
-//     state it found, from which the per-transition error is chosen.
+//     run as one implicit transaction), as sets rather than one statement
+//     each: one statement locks the deliveries named, in key order, and
+//     reports the state each was found in, from which the per-transition
+//     error is chosen; the next writes, in one UPDATE, those whose lease
+//     still matches. A delivery named twice in one call gets a second
+//     such pair, so its transitions apply in order.
 //   - Materialize locks the campaign row, writes the deliveries with COPY
 //     and marks the campaign in one transaction: concurrent calls from
 //     several processes leave exactly one plan, and the primary key on
