@@ -85,6 +85,11 @@ func (p *RetryPolicy) validate(field string) []error {
 
 // next returns when attempt number attempt+1 is due after a result of
 // status and reason at now, or false if it is not retried.
+//
+// TODO(retry): a retry still pending when the campaign is stopped or
+// reaches its cut-off is finished as stopped or expired_cutoff, and the
+// earlier attempt's result (busy, missed) is lost from reports; keeping
+// it needs a last-outcome field on Delivery that FinishRemaining honours.
 func (p *RetryPolicy) next(attempt int, status Status, reason string, now time.Time) (time.Time, bool) {
 	if p == nil || attempt >= p.MaxAttempts {
 		return time.Time{}, false
