@@ -213,21 +213,10 @@ func (s *Store) PublishCampaign(ctx context.Context, c *signedcall.Campaign, ack
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if c == nil {
-		return fmt.Errorf("memstore: publish campaign: nil campaign: %w", signedcall.ErrInvalid)
-	}
-	if c.State != signedcall.StateDraft {
-		return fmt.Errorf("memstore: publish campaign %s: state %q: only a draft is published: %w",
-			c.ID, c.State, signedcall.ErrInvalid)
-	}
-	next, err := signedcall.CloneCampaign(c)
+	next, err := signedcall.PublishedCopy(c, ack)
 	if err != nil {
-		return fmt.Errorf("memstore: publish campaign %s: %w", c.ID, err)
+		return fmt.Errorf("memstore: %w", err)
 	}
-	next.State = signedcall.StateScheduled
-	a := ack
-	next.Acknowledgement = &a
-	next.UpdatedAt = ack.At
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -238,14 +227,6 @@ func (s *Store) PublishCampaign(ctx context.Context, c *signedcall.Campaign, ack
 	case err == nil:
 		next.CreatedAt = stored.c.CreatedAt
 	case !errors.Is(err, signedcall.ErrNotFound):
-		return err
-	}
-	if err := next.Validate(time.Time{}); err != nil {
-		for _, ve := range signedcall.ValidationErrors(err) {
-			if strings.HasPrefix(ve.Field, "acknowledgement") {
-				return fmt.Errorf("memstore: publish campaign %s: %w: %w", c.ID, signedcall.ErrNotAcknowledged, err)
-			}
-		}
 		return err
 	}
 	if stored != nil {
@@ -363,20 +344,8 @@ func (s *Store) materializable(id uuid.UUID) (*campaign, error) {
 
 // checkNew checks delivery i of a Materialize call for campaign id.
 func checkNew(id uuid.UUID, i int, d *signedcall.Delivery) error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("memstore: materialize campaign %s: delivery %d: %s: %w",
-			id, i, fmt.Sprintf(format, args...), signedcall.ErrInvalid)
-	}
-	switch {
-	case d.CampaignID != id:
-		return fmt.Errorf("memstore: materialize campaign %s: delivery %d names campaign %s: %w",
-			id, i, d.CampaignID, signedcall.ErrDuplicateDelivery)
-	case d.UserID == "":
-		return bad("user ID is empty")
-	case d.Status != signedcall.StatusPending && !d.Status.Final():
-		return bad("status %q: want pending or a final status", d.Status)
-	case d.Lease.Owner != "" || d.Lease.Token != 0 || !d.Lease.Expires.IsZero():
-		return bad("has a lease; only Claim grants leases")
+	if err := signedcall.CheckNewDelivery(id, d); err != nil {
+		return fmt.Errorf("memstore: materialize campaign %s: delivery %d: %w", id, i, err)
 	}
 	return nil
 }

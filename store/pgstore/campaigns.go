@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -109,21 +108,10 @@ func (s *Store) PublishCampaign(ctx context.Context, c *signedcall.Campaign, ack
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if c == nil {
-		return fmt.Errorf("pgstore: publish campaign: nil campaign: %w", signedcall.ErrInvalid)
-	}
-	if c.State != signedcall.StateDraft {
-		return fmt.Errorf("pgstore: publish campaign %s: state %q: only a draft is published: %w",
-			c.ID, c.State, signedcall.ErrInvalid)
-	}
-	next, err := signedcall.CloneCampaign(c)
+	next, err := signedcall.PublishedCopy(c, ack)
 	if err != nil {
-		return fmt.Errorf("pgstore: publish campaign %s: %w", c.ID, err)
+		return fmt.Errorf("pgstore: %w", err)
 	}
-	next.State = signedcall.StateScheduled
-	a := ack
-	next.Acknowledgement = &a
-	next.UpdatedAt = ack.At
 	id := c.ID
 
 	return s.inTx(ctx, "publish campaign "+id.String(), func(tx pgx.Tx) error {
@@ -143,14 +131,6 @@ func (s *Store) PublishCampaign(ctx context.Context, c *signedcall.Campaign, ack
 				return fmt.Errorf("pgstore: publish campaign %s: it is %s: %w", id, stored.State, signedcall.ErrImmutable)
 			}
 			next.CreatedAt = stored.CreatedAt
-		}
-		if err := next.Validate(time.Time{}); err != nil {
-			for _, ve := range signedcall.ValidationErrors(err) {
-				if strings.HasPrefix(ve.Field, "acknowledgement") {
-					return fmt.Errorf("pgstore: publish campaign %s: %w: %w", id, signedcall.ErrNotAcknowledged, err)
-				}
-			}
-			return err
 		}
 		b, err := json.Marshal(next)
 		if err != nil {

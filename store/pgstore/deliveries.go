@@ -170,17 +170,10 @@ func checkNew(id uuid.UUID, i int, d *signedcall.Delivery) error {
 		return fmt.Errorf("pgstore: materialize campaign %s: delivery %d: %s: %w",
 			id, i, fmt.Sprintf(format, args...), signedcall.ErrInvalid)
 	}
-	switch {
-	case d.CampaignID != id:
-		return fmt.Errorf("pgstore: materialize campaign %s: delivery %d names campaign %s: %w",
-			id, i, d.CampaignID, signedcall.ErrDuplicateDelivery)
-	case d.UserID == "":
-		return bad("user ID is empty")
-	case d.Status != signedcall.StatusPending && !d.Status.Final():
-		return bad("status %q: want pending or a final status", d.Status)
-	case d.Lease.Owner != "" || d.Lease.Token != 0 || !d.Lease.Expires.IsZero():
-		return bad("has a lease; only Claim grants leases")
-	case d.Attempt < 0 || d.Attempt > 1<<31-1:
+	if err := signedcall.CheckNewDelivery(id, d); err != nil {
+		return fmt.Errorf("pgstore: materialize campaign %s: delivery %d: %w", id, i, err)
+	}
+	if d.Attempt < 0 || d.Attempt > 1<<31-1 {
 		return bad("attempt %d is out of range", d.Attempt)
 	}
 	for _, f := range []struct{ name, v string }{

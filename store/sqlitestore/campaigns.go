@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -97,19 +96,11 @@ func (s *Store) PublishCampaign(ctx context.Context, c *signedcall.Campaign, ack
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if c == nil {
-		return fmt.Errorf("sqlitestore: publish campaign: nil campaign: %w", signedcall.ErrInvalid)
+	next, err := signedcall.PublishedCopy(c, ack)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: %w", err)
 	}
-	if c.State != signedcall.StateDraft {
-		return fmt.Errorf("sqlitestore: publish campaign %s: state %q: only a draft is published: %w",
-			c.ID, c.State, signedcall.ErrInvalid)
-	}
-	// A shallow copy is enough: the campaign is stored as its JSON form.
-	next := *c
-	next.State = signedcall.StateScheduled
-	next.Acknowledgement = &ack
-	next.UpdatedAt = ack.At
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx) error {
 		stored, err := loadCampaign(ctx, tx, c.ID)
 		switch {
 		case err == nil && stored.State != signedcall.StateDraft:
@@ -119,18 +110,10 @@ func (s *Store) PublishCampaign(ctx context.Context, c *signedcall.Campaign, ack
 		case !errors.Is(err, signedcall.ErrNotFound):
 			return err
 		}
-		if err := next.Validate(time.Time{}); err != nil {
-			for _, ve := range signedcall.ValidationErrors(err) {
-				if strings.HasPrefix(ve.Field, "acknowledgement") {
-					return fmt.Errorf("sqlitestore: publish campaign %s: %w: %w", c.ID, signedcall.ErrNotAcknowledged, err)
-				}
-			}
-			return err
-		}
 		if stored != nil {
-			return saveCampaign(ctx, tx, &next)
+			return saveCampaign(ctx, tx, next)
 		}
-		return insertCampaign(ctx, tx, &next)
+		return insertCampaign(ctx, tx, next)
 	})
 	return wrapErr(ctx, err, "publish campaign %s", c.ID)
 }
