@@ -73,8 +73,20 @@
 // # Implementations
 //
 // Stores and callers live in subpackages: store/memstore keeps everything
-// in memory; store/storetest is the conformance suite every Store runs;
-// caller/simulated gives reproducible outcomes from a seed.
+// in memory, store/sqlitestore in one SQLite file, store/pgstore in
+// PostgreSQL for several processes; store/storetest is the conformance
+// suite every Store runs ([CheckNewDelivery] and [PublishedCopy] hold
+// the checks they share). caller/simulated gives reproducible outcomes
+// from a seed, caller/webhook POSTs signed requests to the host's call
+// service, caller/sip places SIP INVITEs.
+//
+// # Retries and signatures
+//
+// A campaign's [RetryPolicy] (Builder.Retry) calls busy, missed and
+// never-dialled results again, each attempt with its own idempotency key,
+// never at or after the cut-off. With Config.SigningKey every
+// [CallRequest] carries an Ed25519 signature over [CallRequest.SigningPayload]
+// that the called app checks with [VerifyCallRequest].
 //
 // # JSON
 //
