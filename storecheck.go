@@ -2,6 +2,7 @@ package signedcall
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,4 +60,26 @@ func PublishedCopy(c *Campaign, ack Acknowledgement) (*Campaign, error) {
 		return nil, err
 	}
 	return next, nil
+}
+
+// CheckTransitionTarget reports, with an error matching ErrInvalid, a
+// Store.TransitionCampaign target no campaign may move to: draft (only
+// PublishCampaign leaves it, and nothing returns to it) or an unknown
+// state. Stores call it before reading the campaign.
+func CheckTransitionTarget(to CampaignState) error {
+	if to == StateDraft || !to.valid() {
+		return fmt.Errorf("cannot move to state %q: %w", to, ErrInvalid)
+	}
+	return nil
+}
+
+// CheckTransition reports, with an error matching ErrStateConflict, a
+// campaign in state cur that Store.TransitionCampaign may not move: cur
+// is not one of from, or is draft. Stores call it on the state they read
+// in the same atomic step as the write.
+func CheckTransition(cur CampaignState, from []CampaignState, to CampaignState) error {
+	if cur == StateDraft || !slices.Contains(from, cur) {
+		return fmt.Errorf("from %s to %s: %w", cur, to, ErrStateConflict)
+	}
+	return nil
 }

@@ -246,12 +246,8 @@ func (s *Store) TransitionCampaign(ctx context.Context, id uuid.UUID, from []sig
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	switch to {
-	case signedcall.StateScheduled, signedcall.StateRunning, signedcall.StatePaused,
-		signedcall.StateCompleted, signedcall.StateStopped:
-	default:
-		return fmt.Errorf("memstore: transition campaign %s: cannot move to state %q: %w",
-			id, to, signedcall.ErrInvalid)
+	if err := signedcall.CheckTransitionTarget(to); err != nil {
+		return fmt.Errorf("memstore: transition campaign %s: %w", id, err)
 	}
 
 	s.mu.Lock()
@@ -261,9 +257,8 @@ func (s *Store) TransitionCampaign(ctx context.Context, id uuid.UUID, from []sig
 		return err
 	}
 	cur := stored.c.State
-	if cur == signedcall.StateDraft || !slices.Contains(from, cur) {
-		return fmt.Errorf("memstore: transition campaign %s from %s to %s: %w",
-			id, cur, to, signedcall.ErrStateConflict)
+	if err := signedcall.CheckTransition(cur, from, to); err != nil {
+		return fmt.Errorf("memstore: transition campaign %s: %w", id, err)
 	}
 	next := *stored.c
 	next.State = to

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -167,18 +166,13 @@ func (s *Store) TransitionCampaign(ctx context.Context, id uuid.UUID, from []sig
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	switch to {
-	case signedcall.StateScheduled, signedcall.StateRunning, signedcall.StatePaused,
-		signedcall.StateCompleted, signedcall.StateStopped:
-	default:
-		return fmt.Errorf("pgstore: transition campaign %s: cannot move to state %q: %w",
-			id, to, signedcall.ErrInvalid)
+	if err := signedcall.CheckTransitionTarget(to); err != nil {
+		return fmt.Errorf("pgstore: transition campaign %s: %w", id, err)
 	}
 	return s.changeCampaign(ctx, id, func(stored *signedcall.Campaign) (*signedcall.Campaign, error) {
 		cur := stored.State
-		if cur == signedcall.StateDraft || !slices.Contains(from, cur) {
-			return nil, fmt.Errorf("pgstore: transition campaign %s from %s to %s: %w",
-				id, cur, to, signedcall.ErrStateConflict)
+		if err := signedcall.CheckTransition(cur, from, to); err != nil {
+			return nil, fmt.Errorf("pgstore: transition campaign %s: %w", id, err)
 		}
 		stored.State = to
 		stored.UpdatedAt = at

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -128,12 +127,8 @@ func (s *Store) TransitionCampaign(ctx context.Context, id uuid.UUID, from []sig
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	switch to {
-	case signedcall.StateScheduled, signedcall.StateRunning, signedcall.StatePaused,
-		signedcall.StateCompleted, signedcall.StateStopped:
-	default:
-		return fmt.Errorf("sqlitestore: transition campaign %s: cannot move to state %q: %w",
-			id, to, signedcall.ErrInvalid)
+	if err := signedcall.CheckTransitionTarget(to); err != nil {
+		return fmt.Errorf("sqlitestore: transition campaign %s: %w", id, err)
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		c, err := loadCampaign(ctx, tx, id)
@@ -141,9 +136,8 @@ func (s *Store) TransitionCampaign(ctx context.Context, id uuid.UUID, from []sig
 			return err
 		}
 		cur := c.State
-		if cur == signedcall.StateDraft || !slices.Contains(from, cur) {
-			return fmt.Errorf("sqlitestore: transition campaign %s from %s to %s: %w",
-				id, cur, to, signedcall.ErrStateConflict)
+		if err := signedcall.CheckTransition(cur, from, to); err != nil {
+			return fmt.Errorf("sqlitestore: transition campaign %s: %w", id, err)
 		}
 		c.State = to
 		c.UpdatedAt = at
