@@ -93,7 +93,15 @@ type ZoneSource string
 
 // Time-zone sources, in the order they are tried.
 const (
-	ZoneFromProfile  ZoneSource = "profile"
+	// ZoneFromProfile: the profile named a zone this host knows.
+	ZoneFromProfile ZoneSource = "profile"
+	// ZoneFromPhone: the number's prefix, by the numbering plan.
+	ZoneFromPhone ZoneSource = "phone"
+	// ZoneFromCity: the profile's city and country, by a gazetteer.
+	ZoneFromCity ZoneSource = "city"
+	// ZoneFromCoordinates: the profile's location, by the nearest city.
+	ZoneFromCoordinates ZoneSource = "coordinates"
+	// ZoneFromCampaign: nothing else was known; the campaign's zone.
 	ZoneFromCampaign ZoneSource = "campaign"
 )
 
@@ -111,6 +119,14 @@ type Delivery struct {
 	// where it came from.
 	TimeZone   string     `json:"time_zone"`
 	ZoneSource ZoneSource `json:"zone_source"`
+	// OtherZones are further zones the person may be in (a number whose
+	// range spans several): a call must be allowed in each of them too.
+	OtherZones []string `json:"other_zones,omitempty"`
+
+	// Packs are the IDs of the rule packs that apply to this person,
+	// sorted; the dispatcher looks them up in Config.Rules before each
+	// call and refuses to dial if one is missing.
+	Packs []string `json:"packs,omitempty"`
 
 	Status Status `json:"status"`
 
@@ -193,6 +209,15 @@ type Transition struct {
 	Reason string
 	// At is when the change happens; it becomes UpdatedAt.
 	At time.Time
+
+	// Limits and MaxConcurrent apply to a move to StatusDialling only,
+	// and are checked in the same atomic step as the move (see
+	// [CheckLimits]): every limit must allow one more call at At, and
+	// when MaxConcurrent is positive, fewer than MaxConcurrent of the
+	// campaign's deliveries may be dialling under a lease that expires
+	// after At. A refusal is a [*LimitError] for this transition.
+	Limits        []Limit
+	MaxConcurrent int
 }
 
 // Store keeps campaigns and deliveries. Implementations must be safe for
@@ -272,6 +297,12 @@ type Store interface {
 	// expiry is not checked here: a holder whose lease ran out may still
 	// write until another owner claims the delivery, which is what a
 	// long call needs; a rescue changes the token and so ends that.
+	//
+	// Every successful move to dialling records a [CallStart] (campaign,
+	// the delivery's Phone, At) that later limits count, whether or not
+	// the transition carried limits. Starts are kept for at least
+	// [MaxLimitWindow]. Two moves that a limit allows only one of never
+	// both succeed, in one process or many.
 	Apply(ctx context.Context, ts []Transition) ([]error, error)
 
 	// FinishRemaining gives status to every delivery of the campaign that
