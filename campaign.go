@@ -88,7 +88,37 @@ type Preferences struct {
 	Policy Policy `json:"policy"`
 	// Retry says which results are called again; nil retries nothing.
 	Retry *RetryPolicy `json:"retry,omitempty"`
+	// Rules says which calling-hour rule packs apply.
+	Rules RuleChoice `json:"rules,omitzero"`
+	// Pace, when set, caps how many calls the campaign starts in any
+	// window of time, across every dispatcher sharing the Store.
+	Pace *Pace `json:"pace,omitempty"`
+	// MaxConcurrent, when positive, caps the campaign's calls in progress
+	// at once, across every dispatcher sharing the Store.
+	MaxConcurrent int `json:"max_concurrent,omitempty"`
 }
+
+// RuleChoice names the rule packs a campaign applies. A call must be
+// allowed by the campaign's DND and by every pack that applies to the
+// person, each read in the person's local time: the stricter rule wins.
+type RuleChoice struct {
+	// Packs are IDs of packs applied to everyone called, whatever their
+	// region.
+	Packs []string `json:"packs,omitempty"`
+	// ByCountry applies, to each person, the packs of the countries and
+	// subdivisions their [Location] names (see [RuleSet.ForRegion]).
+	ByCountry bool `json:"by_country,omitempty"`
+}
+
+// Pace is a campaign-wide rate: at most Calls calls start in any window
+// of length Per.
+type Pace struct {
+	Calls int      `json:"calls"`
+	Per   Duration `json:"per"`
+}
+
+// limit is the pace as the Store enforces it.
+func (p *Pace) limit() Limit { return Limit{Max: p.Calls, Window: p.Per, Scope: ScopeCampaign} }
 
 // Acknowledgement is the compliance statement a person agreed to before
 // publishing. It is stored with the campaign as an audit record.
@@ -219,6 +249,24 @@ func (c *Campaign) Validate(now time.Time) error {
 
 	add(c.Delivery.DND.validate("delivery.dnd")...)
 	add(c.Delivery.Retry.validate("delivery.retry")...)
+	for i, id := range c.Delivery.Rules.Packs {
+		if !validPackID(id) {
+			add(invalid(fmt.Sprintf("delivery.rules.packs[%d]", i), "must be 1 to 32 letters, digits or '-', got %q", id))
+		} else if slices.Contains(c.Delivery.Rules.Packs[:i], id) {
+			add(invalid(fmt.Sprintf("delivery.rules.packs[%d]", i), "%q is named twice", id))
+		}
+	}
+	if p := c.Delivery.Pace; p != nil {
+		if p.Calls < 1 {
+			add(invalid("delivery.pace.calls", "must be at least 1, got %d", p.Calls))
+		}
+		if w := time.Duration(p.Per); w < time.Millisecond || w > MaxLimitWindow {
+			add(invalid("delivery.pace.per", "must be between 1ms and %s, got %s", MaxLimitWindow, w))
+		}
+	}
+	if c.Delivery.MaxConcurrent < 0 {
+		add(invalid("delivery.max_concurrent", "must not be negative, got %d", c.Delivery.MaxConcurrent))
+	}
 	switch c.Delivery.Policy {
 	case PolicyDiscard, PolicyDefer:
 	default:
@@ -355,8 +403,32 @@ func (b *Builder) Retry(maxAttempts int, backoff time.Duration, on ...RetryOn) *
 	return b
 }
 
-// Policy sets what happens to calls due inside DND.
+// Policy sets what happens to calls due inside DND, and to calls a
+// calling-hour rule pack or a per-person limit refuses.
 func (b *Builder) Policy(p Policy) *Builder { b.c.Delivery.Policy = p; return b }
+
+// RulePacks applies the packs with these IDs to everyone called. The
+// dispatcher's [Config.Rules] must hold them.
+func (b *Builder) RulePacks(ids ...string) *Builder {
+	b.c.Delivery.Rules.Packs = append(b.c.Delivery.Rules.Packs, ids...)
+	return b
+}
+
+// RulePacksByCountry applies to each person the packs of the countries
+// and subdivisions they are located in (see [Locator]).
+func (b *Builder) RulePacksByCountry() *Builder { b.c.Delivery.Rules.ByCountry = true; return b }
+
+// Pace caps the campaign at calls started in any window of length per,
+// across every dispatcher on the Store: Pace(10, time.Second) is ten
+// calls a second.
+func (b *Builder) Pace(calls int, per time.Duration) *Builder {
+	b.c.Delivery.Pace = &Pace{Calls: calls, Per: Duration(per)}
+	return b
+}
+
+// MaxConcurrent caps the campaign's calls in progress at once, across
+// every dispatcher on the Store.
+func (b *Builder) MaxConcurrent(n int) *Builder { b.c.Delivery.MaxConcurrent = n; return b }
 
 // CallContext sets the reason shown to the person called.
 func (b *Builder) CallContext(s string) *Builder { b.c.CallContext = s; return b }
@@ -372,6 +444,11 @@ func (b *Builder) Build() (*Campaign, error) {
 	c := b.c
 	c.Delivery.DND.Days = append([]time.Weekday(nil), c.Delivery.DND.Days...)
 	c.Delivery.DND.Hours = append([]Window(nil), c.Delivery.DND.Hours...)
+	c.Delivery.Rules.Packs = slices.Clone(c.Delivery.Rules.Packs)
+	if c.Delivery.Pace != nil {
+		p := *c.Delivery.Pace
+		c.Delivery.Pace = &p
+	}
 	if c.ID == uuid.Nil {
 		c.ID = newV7(now)
 	}

@@ -1,6 +1,7 @@
 package signedcall
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -8,12 +9,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/benbjohnson/clock"
 	"github.com/google/uuid"
 	"golang.org/x/sync/semaphore"
+	"golang.org/x/time/rate"
 )
 
 // Config configures a [Dispatcher]. Store and Caller are required; every
@@ -58,6 +62,19 @@ type Config struct {
 	// only: several dispatchers on one Store each start up to this many.
 	// Default: 0, no cap.
 	MaxCallsPerMinute int
+	// Rules holds the calling-hour rule packs campaigns may name, and
+	// that RulePacksByCountry picks from (package rules ships them).
+	// Default: none, so a campaign that names a pack is refused.
+	Rules *RuleSet
+	// Locator places each person in time zones and regions when a
+	// campaign is planned (package locate reads the number and the city).
+	// Default: ProfileLocator, which reads the profile's zone and region.
+	Locator Locator
+	// Limits are per-person limits the host sets across its campaigns
+	// (ScopePerson) or within each (ScopePersonCampaign), kept by the
+	// Store and checked in the same step as each call starts, on top of
+	// the limits of the person's rule packs. Default: none.
+	Limits []Limit
 }
 
 // Observer receives delivery events. It is called synchronously from the
@@ -106,6 +123,9 @@ type Dispatcher struct {
 	mu          sync.Mutex
 	paceWindow  time.Time
 	paceStarted int
+	// pacers smooth each campaign's own calls to its Pace; the Store
+	// holds the pace across processes.
+	pacers map[uuid.UUID]*rate.Limiter
 }
 
 // NewDispatcher checks cfg, fills in defaults and returns a dispatcher.
@@ -132,6 +152,13 @@ func NewDispatcher(cfg Config) (*Dispatcher, error) {
 			errs = append(errs, invalid(v.name, "must not be negative"))
 		}
 	}
+	for i, l := range cfg.Limits {
+		f := fmt.Sprintf("config.limits[%d]", i)
+		errs = append(errs, l.validate(f)...)
+		if l.Scope == ScopeCampaign {
+			errs = append(errs, invalid(f+".scope", "is a campaign's pace; set it with Builder.Pace"))
+		}
+	}
 	if cfg.SigningKey != nil && len(cfg.SigningKey) != ed25519.PrivateKeySize {
 		errs = append(errs, invalid("config.signing_key", "is %d bytes, want an Ed25519 private key of %d", len(cfg.SigningKey), ed25519.PrivateKeySize))
 	}
@@ -141,6 +168,10 @@ func NewDispatcher(cfg Config) (*Dispatcher, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Locator == nil {
+		cfg.Locator = ProfileLocator{}
+	}
+	cfg.Limits = slices.Clone(cfg.Limits)
 	if cfg.Owner == "" {
 		var b [4]byte
 		_, _ = rand.Read(b[:])
@@ -186,11 +217,26 @@ func (d *Dispatcher) Publish(ctx context.Context, c *Campaign, ack Acknowledgeme
 	if err := c.publishable(ack); err != nil {
 		return err
 	}
+	if err := d.checkRules(c); err != nil {
+		return err
+	}
 	if err := d.cfg.Store.PublishCampaign(ctx, c, ack); err != nil {
 		return err
 	}
 	d.log.InfoContext(ctx, "campaign published", "campaign_id", c.ID, "by", ack.By)
 	return nil
+}
+
+// Preview evaluates the campaign's audience over src as this dispatcher
+// would plan it, with its Locator and Rules, without writing or calling
+// anything. Show [Reach.Summary] to whoever acknowledges the campaign:
+// it names the rule packs that apply and how many people none covers.
+func (d *Dispatcher) Preview(ctx context.Context, c *Campaign, src ProfileSource) (Reach, error) {
+	if err := d.checkRules(c); err != nil {
+		return Reach{}, err
+	}
+	r, _, err := plan(ctx, c, src, planEnv{locator: d.cfg.Locator, rules: d.cfg.Rules}, time.Time{}, false)
+	return r, err
 }
 
 // Pause stops new calls of a running campaign; pending deliveries wait.
@@ -332,7 +378,7 @@ func (d *Dispatcher) materialize(ctx context.Context, c *Campaign, src ProfileSo
 	if src == nil {
 		return invalid("source", "is required to start campaign %s", c.ID)
 	}
-	r, ds, err := plan(ctx, c, src, now, true)
+	r, ds, err := plan(ctx, c, src, planEnv{locator: d.cfg.Locator, rules: d.cfg.Rules}, now, true)
 	if err != nil {
 		return err
 	}
@@ -467,6 +513,9 @@ type write struct {
 	to     Status
 	dueAt  time.Time
 	reason string
+	// limits and maxConcurrent go with a move to dialling.
+	limits        []Limit
+	maxConcurrent int
 }
 
 // dialDue claims and handles due deliveries until none is left, ctx is
@@ -478,11 +527,17 @@ func (d *Dispatcher) dialDue(ctx context.Context, c *Campaign, loc *time.Locatio
 	// Calls run on a context the caller's cancellation does not cut
 	// short: a call in progress finishes and its outcome is recorded.
 	callCtx := context.WithoutCancel(ctx)
-	slots := semaphore.NewWeighted(int64(d.cfg.Concurrency))
+	concurrency := d.cfg.Concurrency
+	if m := c.Delivery.MaxConcurrent; m > 0 {
+		concurrency = min(concurrency, m)
+	}
+	slots := semaphore.NewWeighted(int64(concurrency))
 	var (
-		step    Step
-		calls   sync.WaitGroup
-		results = &groupWriter{d: d, ctx: callCtx}
+		step     Step
+		calls    sync.WaitGroup
+		inFlight atomic.Int64
+		finished = make(chan struct{}, 1)
+		results  = &groupWriter{d: d, ctx: callCtx}
 	)
 	defer calls.Wait()
 
@@ -495,6 +550,16 @@ func (d *Dispatcher) dialDue(ctx context.Context, c *Campaign, loc *time.Locatio
 		if limit == 0 {
 			step.Next = paceNext
 			break
+		}
+		if n, next := d.paced(c, now); n == 0 {
+			if inFlight.Load() == 0 {
+				step.Next = next
+				break
+			}
+			waitFor(ctx, finished)
+			continue
+		} else {
+			limit = min(limit, n)
 		}
 		// Wait for one free call slot, then take every other free one.
 		if err := slots.Acquire(ctx, 1); err != nil {
@@ -517,7 +582,7 @@ func (d *Dispatcher) dialDue(ctx context.Context, c *Campaign, loc *time.Locatio
 		if ctx.Err() != nil && len(ds) > 0 {
 			release := make([]write, len(ds))
 			for i, dl := range ds {
-				release[i] = write{dl, StatusPending, dl.DueAt, ReasonReleased}
+				release[i] = write{dl: dl, to: StatusPending, dueAt: dl.DueAt, reason: ReasonReleased}
 				if dl.Status == StatusDialling {
 					release[i] = d.rescue(callCtx, dl)
 				}
@@ -533,7 +598,7 @@ func (d *Dispatcher) dialDue(ctx context.Context, c *Campaign, loc *time.Locatio
 
 		// The decisions are written even if ctx ends now, so no claim is
 		// left to wait for its lease.
-		dials, halted, err := d.decideAll(callCtx, c, loc, ds)
+		dials, throttle, halted, err := d.decideAll(callCtx, c, loc, ds)
 		releaseSlots(slots, len(ds)-len(dials))
 		if err != nil {
 			releaseSlots(slots, len(dials))
@@ -542,15 +607,32 @@ func (d *Dispatcher) dialDue(ctx context.Context, c *Campaign, loc *time.Locatio
 		step.Dialled += len(dials)
 		for _, dl := range dials {
 			calls.Add(1)
+			inFlight.Add(1)
 			go func() {
 				defer calls.Done()
 				w := d.retry(c, d.call(callCtx, c, loc, dl))
 				slots.Release(1)
 				results.add(w)
+				inFlight.Add(-1)
+				select {
+				case finished <- struct{}{}:
+				default:
+				}
 			}()
 		}
 		if halted {
 			break
+		}
+		if !throttle.IsZero() {
+			// The campaign's pace or its cap on calls in progress, held
+			// across processes by the Store, refused a call. Claiming
+			// more now would only be refused too: wait for one of our
+			// calls to end, or, with none, come back when it allows.
+			if inFlight.Load() == 0 {
+				step.Next = throttle
+				break
+			}
+			waitFor(ctx, finished)
 		}
 	}
 	calls.Wait()
@@ -558,6 +640,111 @@ func (d *Dispatcher) dialDue(ctx context.Context, c *Campaign, loc *time.Locatio
 		return step, err
 	}
 	return step, nil
+}
+
+// waitFor waits until ch delivers or ctx ends.
+func waitFor(ctx context.Context, ch <-chan struct{}) {
+	select {
+	case <-ch:
+	case <-ctx.Done():
+	}
+}
+
+// paced returns how many calls the campaign's Pace lets this dispatcher
+// start at now, by its own token bucket, and when the next may start if
+// none may. Without a Pace it allows a whole claim batch.
+func (d *Dispatcher) paced(c *Campaign, now time.Time) (int, time.Time) {
+	p := c.Delivery.Pace
+	if p == nil {
+		return d.cfg.ClaimBatch, time.Time{}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	lim, ok := d.pacers[c.ID]
+	if !ok {
+		every := time.Duration(p.Per) / time.Duration(p.Calls)
+		lim = rate.NewLimiter(rate.Every(max(every, time.Nanosecond)), p.Calls)
+		lim.SetBurstAt(now, p.Calls)
+		if d.pacers == nil {
+			d.pacers = map[uuid.UUID]*rate.Limiter{}
+		}
+		d.pacers[c.ID] = lim
+	}
+	if n := int(lim.TokensAt(now)); n > 0 {
+		return n, time.Time{}
+	}
+	r := lim.ReserveN(now, 1)
+	next := now.Add(r.DelayFrom(now))
+	r.CancelAt(now)
+	return 0, next
+}
+
+// spendPace takes one call from the campaign's token bucket at now.
+func (d *Dispatcher) spendPace(c *Campaign, now time.Time) bool {
+	if c.Delivery.Pace == nil {
+		return true
+	}
+	d.mu.Lock()
+	lim := d.pacers[c.ID]
+	d.mu.Unlock()
+	return lim == nil || lim.AllowN(now, 1)
+}
+
+// checkRules refuses a campaign whose rule packs this dispatcher cannot
+// apply: one it names that Config.Rules lacks, or ByCountry without
+// any Config.Rules.
+func (d *Dispatcher) checkRules(c *Campaign) error {
+	var errs []error
+	for i, id := range c.Delivery.Rules.Packs {
+		if _, ok := d.cfg.Rules.Pack(id); !ok {
+			errs = append(errs, fmt.Errorf("%w: delivery.rules.packs[%d]: %q is not in config.rules", ErrUnknownRulePack, i, id))
+		}
+	}
+	if c.Delivery.Rules.ByCountry && d.cfg.Rules == nil {
+		errs = append(errs, fmt.Errorf("%w: delivery.rules.by_country: config.rules is nil", ErrUnknownRulePack))
+	}
+	return errors.Join(errs...)
+}
+
+// rulesFor returns what a call to dl must satisfy: its zones, with the
+// campaign's standing in for any this host cannot load, and its packs.
+func (d *Dispatcher) rulesFor(dl Delivery, campaignLoc *time.Location) (rules, error) {
+	r := rules{zones: []*time.Location{recipientLoc(dl, campaignLoc)}}
+	for _, z := range dl.OtherZones {
+		l, err := loadLocation(z)
+		if err != nil {
+			l = campaignLoc
+		}
+		if !slices.Contains(r.zones, l) {
+			r.zones = append(r.zones, l)
+		}
+	}
+	for _, id := range dl.Packs {
+		p, ok := d.cfg.Rules.Pack(id)
+		if !ok {
+			return r, fmt.Errorf("%w: delivery of user %s needs pack %q, which config.rules lacks", ErrUnknownRulePack, dl.UserID, id)
+		}
+		r.packs = append(r.packs, p)
+	}
+	return r, nil
+}
+
+// limitsFor lists the limits a call to dl starts under: the campaign's
+// pace, the host's limits and those of the person's packs.
+func (d *Dispatcher) limitsFor(c *Campaign, r rules) []Limit {
+	var ls []Limit
+	if p := c.Delivery.Pace; p != nil {
+		ls = append(ls, p.limit())
+	}
+	ls = append(ls, d.cfg.Limits...)
+	for _, p := range r.packs {
+		for _, l := range p.Limits {
+			if !slices.Contains(ls, l) {
+				ls = append(ls, l)
+			}
+		}
+	}
+	return ls
 }
 
 func releaseSlots(slots *semaphore.Weighted, n int) {
@@ -569,42 +756,63 @@ func releaseSlots(slots *semaphore.Weighted, n int) {
 // decideAll applies the time rules to each claimed delivery at the last
 // moment before dialling, writes every decision in one Store call and
 // returns the deliveries now in dialling under this dispatcher's lease:
-// the calls to place.
+// the calls to place. The Store checks the limits in the same step as
+// each move to dialling; a call a per-person limit refuses follows the
+// campaign's policy, and one the pace or the cap on calls in progress
+// refuses goes back to the queue.
 //
-// halted reports that the campaign stopped running since the claim.
-func (d *Dispatcher) decideAll(ctx context.Context, c *Campaign, campaignLoc *time.Location, ds []Delivery) (dials []Delivery, halted bool, err error) {
+// throttle, when set, is when the pace or the concurrency cap may next
+// allow a call; halted reports that the campaign stopped running since
+// the claim. A delivery naming a pack Config.Rules lacks is handed back
+// and reported as an error: no call starts under rules this process
+// cannot read.
+func (d *Dispatcher) decideAll(ctx context.Context, c *Campaign, campaignLoc *time.Location, ds []Delivery) (dials []Delivery, throttle time.Time, halted bool, err error) {
 	ws := make([]write, 0, len(ds))
+	rs := make([]rules, 0, len(ds))
+	var rulesErr error
 	for _, dl := range ds {
+		r, rerr := d.rulesFor(dl, campaignLoc)
+		rs = append(rs, r)
 		if dl.Status == StatusDialling {
 			ws = append(ws, d.rescue(ctx, dl))
 			continue
 		}
 		now := d.cfg.Clock.Now()
-		dec := decide(c, recipientLoc(dl, campaignLoc), now)
+		if rerr != nil {
+			rulesErr = cmp.Or(rulesErr, rerr)
+			ws = append(ws, write{dl: dl, to: StatusPending, dueAt: dl.DueAt, reason: ReasonReleased})
+			continue
+		}
+		dec := decide(c, r, now)
 		switch {
 		case dec.status != "":
-			ws = append(ws, write{dl, dec.status, time.Time{}, dec.reason})
+			ws = append(ws, write{dl: dl, to: dec.status, reason: dec.reason})
 		case !dec.deferTo.IsZero():
-			ws = append(ws, write{dl, StatusPending, dec.deferTo, dec.reason})
+			ws = append(ws, write{dl: dl, to: StatusPending, dueAt: dec.deferTo, reason: dec.reason})
 		case !now.Add(d.cfg.CallTimeout).Before(dl.Lease.Expires):
 			// A call started now could outlive the lease and be rescued
 			// while it rings. Hand it back to be claimed afresh.
-			ws = append(ws, write{dl, StatusPending, now, ReasonReleased})
+			ws = append(ws, write{dl: dl, to: StatusPending, dueAt: now, reason: ReasonReleased})
 		case !d.takeCall(now):
-			ws = append(ws, write{dl, StatusPending, now.Truncate(time.Minute).Add(time.Minute), ReasonPaced})
+			ws = append(ws, write{dl: dl, to: StatusPending, dueAt: now.Truncate(time.Minute).Add(time.Minute), reason: ReasonPaced})
+		case !d.spendPace(c, now):
+			_, next := d.paced(c, now)
+			throttle = earliest(throttle, next)
+			ws = append(ws, write{dl: dl, to: StatusPending, dueAt: next, reason: ReasonPaced})
 		default:
-			ws = append(ws, write{dl, StatusDialling, time.Time{}, ""})
+			ws = append(ws, write{dl: dl, to: StatusDialling, limits: d.limitsFor(c, r), maxConcurrent: c.Delivery.MaxConcurrent})
 		}
 	}
 	applied, errs, err := d.applyAll(ctx, ws)
 	if err != nil {
-		return nil, false, err
+		return nil, throttle, false, err
 	}
 	// Only a successful move to dialling, under our own lease, lets a
 	// call start; a lost lease means another dispatcher owns it now, and
 	// a campaign paused or stopped since the claim gets its claims back.
-	var release []write
+	var again []write
 	for i, w := range ws {
+		var le *LimitError
 		switch {
 		case w.to == StatusDialling && applied[i]:
 			dl := w.dl
@@ -612,15 +820,44 @@ func (d *Dispatcher) decideAll(ctx context.Context, c *Campaign, campaignLoc *ti
 			dl.Attempt++
 			dials = append(dials, dl)
 		case errors.Is(errs[i], ErrNotRunning):
-			release = append(release, write{w.dl, StatusPending, w.dl.DueAt, ReasonReleased})
+			halted = true
+			again = append(again, write{dl: w.dl, to: StatusPending, dueAt: w.dl.DueAt, reason: ReasonReleased})
+		case errors.As(errs[i], &le):
+			now := d.cfg.Clock.Now()
+			switch {
+			case le.Concurrent > 0:
+				next := now.Add(d.cfg.PollInterval / 10)
+				throttle = earliest(throttle, next)
+				again = append(again, write{dl: w.dl, to: StatusPending, dueAt: next, reason: ReasonPaced})
+			case le.Limit.Scope == ScopeCampaign:
+				throttle = earliest(throttle, le.RetryAt)
+				again = append(again, write{dl: w.dl, to: StatusPending, dueAt: le.RetryAt, reason: ReasonPaced})
+			default:
+				dec := deferLimited(c, rs[i], le.RetryAt)
+				if dec.status != "" {
+					again = append(again, write{dl: w.dl, to: dec.status, reason: dec.reason})
+				} else {
+					again = append(again, write{dl: w.dl, to: StatusPending, dueAt: dec.deferTo, reason: dec.reason})
+				}
+			}
 		}
 	}
-	if len(release) > 0 {
-		if _, _, err := d.applyAll(ctx, release); err != nil {
-			return dials, true, err
+	if len(again) > 0 {
+		if _, _, err := d.applyAll(ctx, again); err != nil {
+			return dials, throttle, true, err
 		}
 	}
-	return dials, len(release) > 0, nil
+	if rulesErr != nil {
+		return dials, throttle, true, rulesErr
+	}
+	return dials, throttle, halted, nil
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }
 
 // recipientLoc is the zone DND is read in for a delivery: the one it
@@ -647,20 +884,27 @@ func (d *Dispatcher) call(ctx context.Context, c *Campaign, campaignLoc *time.Lo
 		// or the dialling write landed late): a rescuer may already own
 		// the delivery. Hand it back rather than risk a second caller.
 		dl.Attempt--
-		return write{dl, StatusPending, now, ReasonReleased}
+		return write{dl: dl, to: StatusPending, dueAt: now, reason: ReasonReleased}
 	}
-	if dec := decide(c, recipientLoc(dl, campaignLoc), now); !dec.dial {
+	r, err := d.rulesFor(dl, campaignLoc)
+	if err != nil {
+		// Checked before the move to dialling; a Config.Rules changed
+		// since then is no reason to call under unknown rules.
+		dl.Attempt--
+		return write{dl: dl, to: StatusPending, dueAt: now, reason: ReasonReleased}
+	}
+	if dec := decide(c, r, now); !dec.dial {
 		dl.Attempt-- // the attempt never reached the Caller
 		if dec.status != "" {
-			return write{dl, dec.status, time.Time{}, dec.reason}
+			return write{dl: dl, to: dec.status, dueAt: time.Time{}, reason: dec.reason}
 		}
-		return write{dl, StatusPending, dec.deferTo, dec.reason}
+		return write{dl: dl, to: StatusPending, dueAt: dec.deferTo, reason: dec.reason}
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			d.log.ErrorContext(ctx, "caller panicked", "campaign_id", dl.CampaignID,
 				"user_id", dl.UserID, "phone", MaskPhone(dl.Phone), "panic", fmt.Sprint(r))
-			w = write{dl, StatusUnknown, time.Time{}, ReasonCallerPanic}
+			w = write{dl: dl, to: StatusUnknown, dueAt: time.Time{}, reason: ReasonCallerPanic}
 		}
 	}()
 	req := CallRequest{
@@ -676,17 +920,17 @@ func (d *Dispatcher) call(ctx context.Context, c *Campaign, campaignLoc *time.Lo
 
 	switch s, ok := outcome.status(); {
 	case callErr != nil && errors.Is(callErr, ErrNotDialled):
-		return write{dl, StatusFailed, time.Time{}, ReasonNotDialled}
+		return write{dl: dl, to: StatusFailed, dueAt: time.Time{}, reason: ReasonNotDialled}
 	case callErr != nil:
 		d.log.WarnContext(ctx, "call outcome unknown", "campaign_id", dl.CampaignID,
 			"user_id", dl.UserID, "phone", MaskPhone(dl.Phone), "error", callErr)
 	case ok:
-		return write{dl, s, time.Time{}, ""}
+		return write{dl: dl, to: s}
 	default:
 		d.log.WarnContext(ctx, "caller returned an unknown outcome", "campaign_id", dl.CampaignID,
 			"user_id", dl.UserID, "outcome", string(outcome))
 	}
-	return write{dl, StatusUnknown, time.Time{}, ReasonCallerError}
+	return write{dl: dl, to: StatusUnknown, dueAt: time.Time{}, reason: ReasonCallerError}
 }
 
 // retry turns a result the campaign's policy retries into a deferral to
@@ -699,7 +943,7 @@ func (d *Dispatcher) retry(c *Campaign, w write) write {
 	if !ok || !next.Before(c.Schedule.CutOff) {
 		return w
 	}
-	return write{w.dl, StatusPending, next, ReasonRetry + string(w.to)}
+	return write{dl: w.dl, to: StatusPending, dueAt: next, reason: ReasonRetry + string(w.to)}
 }
 
 // rescue decides a delivery whose previous holder died while dialling:
@@ -709,10 +953,10 @@ func (d *Dispatcher) rescue(ctx context.Context, dl Delivery) write {
 	if pc, ok := d.cfg.Caller.(PlacementChecker); ok {
 		placed, err := pc.Placed(ctx, dl.IdempotencyKey())
 		if err == nil && !placed {
-			return write{dl, StatusPending, d.cfg.Clock.Now(), ReasonRescued}
+			return write{dl: dl, to: StatusPending, dueAt: d.cfg.Clock.Now(), reason: ReasonRescued}
 		}
 	}
-	return write{dl, StatusUnknown, time.Time{}, ReasonRescued}
+	return write{dl: dl, to: StatusUnknown, dueAt: time.Time{}, reason: ReasonRescued}
 }
 
 // groupWriter records call outcomes with group commit: the first call to
@@ -788,6 +1032,7 @@ func (d *Dispatcher) applyAll(ctx context.Context, ws []write) ([]bool, []error,
 		ts[i] = Transition{
 			Key: w.dl.Key(), Owner: w.dl.Lease.Owner, Token: w.dl.Lease.Token,
 			To: w.to, DueAt: w.dueAt, Reason: w.reason, At: now,
+			Limits: w.limits, MaxConcurrent: w.maxConcurrent,
 		}
 	}
 	errs, err := d.cfg.Store.Apply(ctx, ts)
@@ -804,8 +1049,9 @@ func (d *Dispatcher) applyAll(ctx context.Context, ws []write) ([]bool, []error,
 		case errors.Is(errs[i], ErrLeaseLost):
 			d.log.WarnContext(ctx, "lease lost", "campaign_id", dl.CampaignID, "user_id", dl.UserID, "status", string(w.to))
 			continue
-		case errors.Is(errs[i], ErrNotRunning):
-			// Paused or stopped since the claim; the caller hands it back.
+		case errors.Is(errs[i], ErrNotRunning), errors.Is(errs[i], ErrLimited):
+			// Paused or stopped since the claim, or held back by a limit;
+			// the caller decides what comes next.
 			continue
 		case errs[i] != nil:
 			return applied, errs, fmt.Errorf("signedcall: recording %s for user %s: %w", w.to, dl.UserID, errs[i])

@@ -53,6 +53,11 @@ var (
 	// call was placed. The delivery is then recorded as failed rather than
 	// unknown. Any other Caller error means the call may have been placed.
 	ErrNotDialled = errors.New("signedcall: call was not dialled")
+
+	// ErrUnknownRulePack is returned when a campaign, or a delivery,
+	// names a rule pack the dispatcher's Config.Rules does not hold. No
+	// call starts under rules the dispatcher cannot read.
+	ErrUnknownRulePack = errors.New("signedcall: unknown rule pack")
 )
 
 // ValidationError reports one broken rule. Field is a dotted path into the

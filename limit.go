@@ -133,7 +133,18 @@ type CallStart struct {
 // deliveries are dialling under a lease that has not expired. It returns
 // nil or a [*LimitError]. Concurrency is checked first, then limits in
 // order.
+//
+// A limit that breaks a rule (see [Limit.Validate]) gives an error
+// matching ErrInvalid instead.
 func CheckLimits(t Transition, campaignStarts, personStarts []CallStart, dialling int) error {
+	for i, l := range t.Limits {
+		if errs := l.validate(fmt.Sprintf("transition.limits[%d]", i)); len(errs) > 0 {
+			return errors.Join(errs...)
+		}
+	}
+	if t.MaxConcurrent < 0 {
+		return invalid("transition.max_concurrent", "must not be negative, got %d", t.MaxConcurrent)
+	}
 	if t.MaxConcurrent > 0 && dialling >= t.MaxConcurrent {
 		return &LimitError{Concurrent: dialling}
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -82,23 +83,73 @@ type Reach struct {
 	// DND is read in the campaign's zone, which is likely wrong for them.
 	// Fix the profiles, or exclude them, before publishing.
 	UnknownTimeZones int `json:"unknown_time_zones"`
+	// ZoneSources counts targets by the input that decided their zone.
+	ZoneSources map[ZoneSource]int `json:"zone_sources"`
+	// Packs counts targets by each rule pack that applies to them, keyed
+	// by the pack's Title ("US-FL@2026.12.1"); one target may count under
+	// several packs. NoPack counts targets that no pack covers: only the
+	// campaign's DND protects them.
+	Packs  map[string]int `json:"packs"`
+	NoPack int            `json:"no_pack"`
 }
 
 // Preview evaluates the campaign's audience over src at the campaign's
 // evaluation time (its start) and returns the reach, without writing or
 // calling anything.
+//
+// It locates people with [ProfileLocator] and knows no rule packs, so a
+// campaign that names packs is refused with [ErrUnknownRulePack]; use
+// [Dispatcher.Preview] to see what a dispatcher's Locator and Rules make
+// of the audience.
 func Preview(ctx context.Context, c *Campaign, src ProfileSource) (Reach, error) {
-	r, _, err := plan(ctx, c, src, time.Time{}, false)
+	r, _, err := plan(ctx, c, src, planEnv{locator: ProfileLocator{}}, time.Time{}, false)
 	return r, err
+}
+
+// planEnv is what planning needs from the dispatcher's configuration.
+type planEnv struct {
+	locator Locator
+	rules   *RuleSet
+}
+
+// packsFor returns the sorted IDs of the packs that apply to a person
+// located at l: those the campaign names, and with ByCountry those of
+// each country and subdivision l names.
+func (e planEnv) packsFor(c *Campaign, l Location) []string {
+	ids := slices.Clone(c.Delivery.Rules.Packs)
+	if c.Delivery.Rules.ByCountry {
+		for _, country := range l.Countries {
+			for _, p := range e.rules.ForRegion(country, "") {
+				ids = append(ids, p.ID)
+			}
+			for _, sub := range l.Subdivisions {
+				if strings.HasPrefix(sub, country+"-") {
+					for _, p := range e.rules.ForRegion(country, sub) {
+						ids = append(ids, p.ID)
+					}
+				}
+			}
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 // plan evaluates the audience and, when keep is set, returns one delivery
 // per qualified user: control, unreachable, capped, or pending at the
 // start. at stamps the final ones.
-func plan(ctx context.Context, c *Campaign, src ProfileSource, at time.Time, keep bool) (Reach, []Delivery, error) {
-	r := Reach{Excluded: map[string]int{}, UnreachableReasons: map[string]int{}}
+func plan(ctx context.Context, c *Campaign, src ProfileSource, pe planEnv, at time.Time, keep bool) (Reach, []Delivery, error) {
+	r := Reach{
+		Excluded: map[string]int{}, UnreachableReasons: map[string]int{},
+		ZoneSources: map[ZoneSource]int{}, Packs: map[string]int{},
+	}
 	if err := c.Validate(time.Time{}); err != nil {
 		return r, nil, err
+	}
+	for i, id := range c.Delivery.Rules.Packs {
+		if _, ok := pe.rules.Pack(id); !ok {
+			return r, nil, fmt.Errorf("%w: delivery.rules.packs[%d]: %q is not in the rule set", ErrUnknownRulePack, i, id)
+		}
 	}
 	if src == nil {
 		return r, nil, invalid("source", "is required to evaluate the audience")
@@ -124,6 +175,17 @@ func plan(ctx context.Context, c *Campaign, src ProfileSource, at time.Time, kee
 		rank              uint64
 		user, phone, zone string
 		source            ZoneSource
+		others, packs     []string
+	}
+	count := func(cd *cand) {
+		r.ZoneSources[cd.source]++
+		if len(cd.packs) == 0 {
+			r.NoPack++
+		}
+		for _, id := range cd.packs {
+			p, _ := pe.rules.Pack(id)
+			r.Packs[p.Title()]++
+		}
 	}
 	var (
 		final      []Delivery
@@ -179,13 +241,37 @@ func plan(ctx context.Context, c *Campaign, src ProfileSource, at time.Time, kee
 			}
 			return nil
 		}
+		where, err := pe.locator.Locate(p)
+		if errors.Is(err, ErrInvalidPhone) {
+			r.Unreachable++
+			r.UnreachableReasons[ReasonInvalidPhone]++
+			if keep {
+				final = append(final, finalDelivery(c, p, StatusUnreachable, ReasonInvalidPhone, at))
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("locating user %s: %w", p.ID, err)
+		}
+		cd := cand{rank: SampleRank(c.ID, p.ID), user: p.ID, phone: p.Phone, packs: pe.packsFor(c, where)}
+		for _, z := range where.Zones {
+			if _, err := loadLocation(z); err != nil || slices.Contains(cd.others, z) || z == cd.zone {
+				continue
+			}
+			if cd.zone == "" {
+				cd.zone, cd.source = z, where.Source
+			} else {
+				cd.others = append(cd.others, z)
+			}
+		}
+		if cd.zone == "" {
+			cd.zone, cd.source = c.Schedule.TimeZone, ZoneFromCampaign
+		}
 		candidates++
 		if keep || c.Cap > 0 {
-			cands = append(cands, cand{rank: SampleRank(c.ID, p.ID), user: p.ID})
-			if keep {
-				zone, source := recipientZone(p, c.Schedule.TimeZone)
-				cands[len(cands)-1].phone, cands[len(cands)-1].zone, cands[len(cands)-1].source = p.Phone, zone, source
-			}
+			cands = append(cands, cd)
+		} else {
+			count(&cd)
 		}
 		return nil
 	})
@@ -201,6 +287,11 @@ func plan(ctx context.Context, c *Campaign, src ProfileSource, at time.Time, kee
 		})
 		r.Capped, r.Targets = candidates-c.Cap, c.Cap
 	}
+	if keep || c.Cap > 0 {
+		for i := range cands[:r.Targets] {
+			count(&cands[i])
+		}
+	}
 	if !keep {
 		return r, nil, nil
 	}
@@ -213,6 +304,7 @@ func plan(ctx context.Context, c *Campaign, src ProfileSource, at time.Time, kee
 		}
 		if i < r.Targets {
 			d.Phone, d.Status = cd.phone, StatusPending
+			d.OtherZones, d.Packs = cd.others, cd.packs
 		} else {
 			d.Status, d.Reason, d.FinishedAt = StatusCapped, ReasonOverCap, at
 		}

@@ -63,7 +63,7 @@ func users(n int, offset int) SliceSource {
 
 func controlSet(t *testing.T, c *Campaign, src ProfileSource) map[string]bool {
 	t.Helper()
-	_, ds, err := plan(context.Background(), c, src, c.Schedule.Start, true)
+	_, ds, err := plan(context.Background(), c, src, planEnv{locator: ProfileLocator{}}, c.Schedule.Start, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestCapKeepsLowestSampleRanks(t *testing.T) {
 	id := uuid.MustParse("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
 	src := users(5000, 0)
 	c := testCampaign(t, id, planStart, 10, 1000)
-	r, ds, err := plan(context.Background(), c, src, planStart, true)
+	r, ds, err := plan(context.Background(), c, src, planEnv{locator: ProfileLocator{}}, planStart, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestPlanExclusionsAndUnreachable(t *testing.T) {
 		{ID: strings.Repeat("x", MaxUserIDLen+1), Phone: "+12125550108", Properties: tagged, Reach: Reachability{HasPhone: true}},
 		{ID: "tab\there", Phone: "+12125550109", Properties: tagged, Reach: Reachability{HasPhone: true}},
 	}
-	r, ds, err := plan(context.Background(), c, src, planStart, true)
+	r, ds, err := plan(context.Background(), c, src, planEnv{locator: ProfileLocator{}}, planStart, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,6 +225,9 @@ func TestPlanExclusionsAndUnreachable(t *testing.T) {
 			Prop("tag", Exists, nil).String(): 1, Flag(HasPhone).String(): 1,
 		},
 		UnreachableReasons: map[string]int{"no_phone": 1, "invalid_phone": 2},
+		// ok and zone have no zone this host knows; tokyo names its own.
+		ZoneSources: map[ZoneSource]int{ZoneFromCampaign: 2, ZoneFromProfile: 1},
+		Packs:       map[string]int{}, NoPack: 3,
 	}
 	if fmt.Sprint(r) != fmt.Sprint(want) {
 		t.Errorf("reach = %+v\nwant    %+v", r, want)

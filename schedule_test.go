@@ -151,7 +151,7 @@ func TestDecide(t *testing.T) {
 	}
 	for _, tc := range cases {
 		loc := dndLoc(t, tc.zone)
-		got := decide(tc.c, loc, tc.now)
+		got := decide(tc.c, rules{zones: []*time.Location{loc}}, tc.now)
 		if !sameDecision(got, tc.want) {
 			t.Errorf("decide(%s: %v in %s) = %s, want %s", tc.name, tc.now.Format(time.RFC3339Nano), tc.zone, decisionString(got), decisionString(tc.want))
 		}

@@ -34,13 +34,16 @@ type Store struct {
 	// token is the last lease token issued. Tokens increase across the
 	// whole store, so no two claims ever share one.
 	token int64
+	// byPhone holds the call starts of every campaign by number, for
+	// per-person limits; entries older than MaxLimitWindow are dropped.
+	byPhone map[string][]signedcall.CallStart
 }
 
 var _ signedcall.Store = (*Store)(nil)
 
 // New returns an empty Store.
 func New() *Store {
-	return &Store{campaigns: make(map[uuid.UUID]*campaign)}
+	return &Store{campaigns: make(map[uuid.UUID]*campaign), byPhone: map[string][]signedcall.CallStart{}}
 }
 
 // campaign is one stored campaign and its deliveries.
@@ -62,6 +65,9 @@ type campaign struct {
 	pending, leased, rescue recHeap
 
 	counts map[signedcall.Status]int
+
+	// starts are the campaign's call starts in order of At, for its pace.
+	starts []signedcall.CallStart
 }
 
 // rec is one delivery and its place in a heap.
@@ -458,8 +464,12 @@ func (s *Store) apply(t *signedcall.Transition) error {
 			return fmt.Errorf("memstore: delivery %s/%s: campaign is %s: %w",
 				t.Key.CampaignID, t.Key.UserID, c.c.State, signedcall.ErrNotRunning)
 		}
+		if err := s.checkLimits(c, d, t); err != nil {
+			return fmt.Errorf("memstore: delivery %s/%s: %w", t.Key.CampaignID, t.Key.UserID, err)
+		}
 		c.setStatus(r, signedcall.StatusDialling)
 		d.Attempt++
+		s.recordStart(c, d, t.At)
 	case t.To == signedcall.StatusPending:
 		r.heap.remove(r)
 		c.setStatus(r, signedcall.StatusPending)
@@ -473,6 +483,52 @@ func (s *Store) apply(t *signedcall.Transition) error {
 	d.Reason = t.Reason
 	d.UpdatedAt = t.At
 	return nil
+}
+
+// checkLimits applies t's limits and concurrency cap to a move of d to
+// dialling. The caller holds s.mu, which makes check and record atomic.
+func (s *Store) checkLimits(c *campaign, d *signedcall.Delivery, t *signedcall.Transition) error {
+	if len(t.Limits) == 0 && t.MaxConcurrent <= 0 {
+		return nil
+	}
+	dialling := 0
+	if t.MaxConcurrent > 0 {
+		for _, x := range c.leased.items {
+			if x.d.Status == signedcall.StatusDialling && x.d.Lease.Expires.After(t.At) {
+				dialling++
+			}
+		}
+	}
+	// Only starts inside the longest campaign window can count.
+	w := signedcall.LongestWindow(t.Limits, signedcall.ScopeCampaign)
+	from := t.At.Add(-w)
+	i, _ := slices.BinarySearchFunc(c.starts, from, func(cs signedcall.CallStart, t time.Time) int {
+		return cs.At.Compare(t)
+	})
+	return signedcall.CheckLimits(*t, c.starts[i:], s.byPhone[d.Phone], dialling)
+}
+
+// recordStart keeps a call start for later limits. The caller holds s.mu.
+func (s *Store) recordStart(c *campaign, d *signedcall.Delivery, at time.Time) {
+	cs := signedcall.CallStart{CampaignID: c.c.ID.String(), Phone: d.Phone, At: at}
+	i, _ := slices.BinarySearchFunc(c.starts, at, func(cs signedcall.CallStart, t time.Time) int {
+		return cmpAfter(cs.At, t)
+	})
+	c.starts = slices.Insert(c.starts, i, cs)
+	if d.Phone == "" {
+		return
+	}
+	keep := at.Add(-signedcall.MaxLimitWindow)
+	list := slices.DeleteFunc(s.byPhone[d.Phone], func(x signedcall.CallStart) bool { return !x.At.After(keep) })
+	s.byPhone[d.Phone] = append(list, cs)
+}
+
+// cmpAfter orders equal instants before t, so an insert goes after them.
+func cmpAfter(a, t time.Time) int {
+	if a.After(t) {
+		return 1
+	}
+	return -1
 }
 
 // delivery returns the record for key. The caller holds s.mu.

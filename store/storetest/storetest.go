@@ -73,6 +73,7 @@ func Run(t *testing.T, newStore func(t *testing.T) signedcall.Store) {
 		{"Apply", applyTests},
 		{"FinishRemaining", finishTests},
 		{"Read", readTests},
+		{"Limits", limitTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -161,7 +162,9 @@ func pending(cid uuid.UUID, user string, due time.Time) signedcall.Delivery {
 		UserID:     user,
 		Phone:      "+447700900123",
 		TimeZone:   "Europe/London",
-		ZoneSource: signedcall.ZoneFromProfile,
+		ZoneSource: signedcall.ZoneFromPhone,
+		OtherZones: []string{"Europe/Guernsey", "Europe/Isle_of_Man"},
+		Packs:      []string{"GB", "GB-ENG"},
 		Status:     signedcall.StatusPending,
 		DueAt:      due,
 		UpdatedAt:  base,
