@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -91,6 +92,43 @@ type Reach struct {
 	// campaign's DND protects them.
 	Packs  map[string]int `json:"packs"`
 	NoPack int            `json:"no_pack"`
+}
+
+// Summary is the text to show, with the compliance statement, to whoever
+// publishes the campaign: who is called, where their zones came from,
+// which rule packs apply to how many of them, and how many no pack
+// covers. [ComplianceStatement] joins the two.
+func (r Reach) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d qualify: %d control, %d unreachable, %d over the cap, %d to call.\n",
+		r.Qualified, r.Control, r.Unreachable, r.Capped, r.Targets)
+	if len(r.ZoneSources) > 0 {
+		b.WriteString("Time zones of those called, by source:")
+		for _, src := range []ZoneSource{ZoneFromProfile, ZoneFromPhone, ZoneFromCity, ZoneFromCoordinates, ZoneFromCampaign} {
+			if n := r.ZoneSources[src]; n > 0 {
+				fmt.Fprintf(&b, " %s %d;", src, n)
+			}
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Packs) == 0 {
+		b.WriteString("Rule packs: none apply.\n")
+	} else {
+		b.WriteString("Rule packs:")
+		for _, title := range slices.Sorted(maps.Keys(r.Packs)) {
+			fmt.Fprintf(&b, " %s for %d;", title, r.Packs[title])
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "Covered by no rule pack, protected only by the campaign's DND: %d.\n", r.NoPack)
+	return b.String()
+}
+
+// ComplianceStatement returns [DefaultStatement] followed by the reach's
+// [Reach.Summary]: a statement for Acknowledgement.Statement that records
+// what the publisher saw, rule packs included.
+func ComplianceStatement(r Reach) string {
+	return DefaultStatement + "\n\n" + r.Summary()
 }
 
 // Preview evaluates the campaign's audience over src at the campaign's

@@ -60,3 +60,25 @@ func (r Report) String() string {
 	}
 	return b.String()
 }
+
+// ReasonsOf counts the campaign's deliveries by status and reason (see
+// the Reason constants): why people were unreachable (no_phone,
+// invalid_phone), which rule discarded or expired a call (dnd,
+// rule_pack_hours, frequency_limit). It reads every delivery, so it
+// costs a walk of the campaign where [ReportOf] costs a count.
+func ReasonsOf(ctx context.Context, st Store, id uuid.UUID) (map[Status]map[string]int, error) {
+	out := map[Status]map[string]int{}
+	err := st.Deliveries(ctx, id, func(d Delivery) error {
+		m := out[d.Status]
+		if m == nil {
+			m = map[string]int{}
+			out[d.Status] = m
+		}
+		m[d.Reason]++
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

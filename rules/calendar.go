@@ -49,6 +49,9 @@ func (c *calendar) String() string { return c.name }
 // Holiday reports whether d is the actual or observed date of one of
 // the calendar's holidays, and its name.
 func (c *calendar) Holiday(d signedcall.Date) (string, bool) {
+	if d.Year < 1 {
+		return "", false
+	}
 	name, ok := c.year(d.Year)[d]
 	return name, ok
 }

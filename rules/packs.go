@@ -57,8 +57,8 @@ func days(h *[7][]signedcall.Window, ws []signedcall.Window, wds ...time.Weekday
 }
 
 var (
-	everyDay = []time.Weekday{time.Sunday, time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday}
 	weekdays = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}
+	everyDay = append([]time.Weekday{time.Sunday}, append(weekdays, time.Saturday)...)
 	weekends = []time.Weekday{time.Saturday, time.Sunday}
 )
 
@@ -71,11 +71,18 @@ func everyDayHours(ws ...signedcall.Window) [7][]signedcall.Window {
 // sameSubject24h is the "3 calls in 24 hours on the same subject" limit
 // several US states share. A campaign is taken as one subject.
 func sameSubject24h() []signedcall.Limit {
-	return []signedcall.Limit{{Max: 3, Window: signedcall.Duration(24 * time.Hour), Scope: signedcall.ScopePersonCampaign}}
+	return []signedcall.Limit{{
+		Max:    3,
+		Window: signedcall.Duration(24 * time.Hour),
+		Scope:  signedcall.ScopePersonCampaign,
+	}}
 }
 
 func pack(id, name, source string) *signedcall.RulePack {
-	return &signedcall.RulePack{ID: id, Region: id, Name: name, Version: Version, Source: source, Checked: checked}
+	return &signedcall.RulePack{
+		ID: id, Region: id, Name: name,
+		Version: Version, Source: source, Checked: checked,
+	}
 }
 
 func usFederal() *signedcall.RulePack {
