@@ -42,6 +42,7 @@ import (
 
 	"github.com/signedcall/signedcall"
 	"github.com/signedcall/signedcall/caller/simulated"
+	"github.com/signedcall/signedcall/rules"
 	"github.com/signedcall/signedcall/internal/synth"
 	"github.com/signedcall/signedcall/store/memstore"
 	"github.com/signedcall/signedcall/store/pgstore"
@@ -158,6 +159,7 @@ func run(ctx context.Context, out io.Writer, o options) error {
 		DNDDays(time.Sunday).
 		DNDHours("21:00", "09:00").
 		Policy(signedcall.PolicyDiscard).
+		RulePacksByCountry().
 		CallContext("About the items you looked at this week").
 		Build()
 	if err != nil {
@@ -194,25 +196,29 @@ func run(ctx context.Context, out io.Writer, o options) error {
 		fmt.Fprint(out, rep)
 		return nil
 	}
-	if !resumed {
-		reach, err := signedcall.Preview(ctx, c, src)
-		if err != nil {
-			return err
-		}
-		printCampaign(out, c, conditions, reach, pace)
-	}
-
 	sim, err := simulated.New(o.seed, simulated.DefaultOdds)
 	if err != nil {
 		return err
 	}
-	calls := &checker{Caller: sim, clk: clk}
+	packs := rules.Default()
+	calls := &checker{Caller: sim, clk: clk, rules: packs}
 	tl := &timeline{loc: ny, byHour: map[time.Time]map[signedcall.Status]int{}}
+	// The profiles name their zone, country and state, which the default
+	// locator reads; packages locate and geo add the phone number and the
+	// city for profiles that lack them.
 	d, err := signedcall.NewDispatcher(signedcall.Config{
-		Store: st, Caller: calls, Clock: clk, Observer: tl, MaxCallsPerMinute: pace,
+		Store: st, Caller: calls, Clock: clk, Observer: tl, MaxCallsPerMinute: pace, Rules: packs,
 	})
 	if err != nil {
 		return err
+	}
+	var reach signedcall.Reach
+	if !resumed {
+		reach, err = d.Preview(ctx, c, src)
+		if err != nil {
+			return err
+		}
+		printCampaign(out, c, conditions, reach, pace)
 	}
 	if resumed {
 		// Pick up the mock clock where the last run left it: the minute
@@ -230,8 +236,10 @@ func run(ctx context.Context, out io.Writer, o options) error {
 		clk.Set(last.Truncate(time.Minute).Add(time.Minute))
 		fmt.Fprintf(out, "Resuming campaign %s from %s, as stored in %s.\n\n", c.ID, clk.Now().In(ny).Format("Mon 15:04 MST"), o.store)
 	} else {
+		// The statement acknowledged includes the summary, with the rule
+		// packs that apply, so the audit record shows what was agreed to.
 		err = d.Publish(ctx, c, signedcall.Acknowledgement{
-			By: "marketing-lead@example.com", At: clk.Now(), Statement: signedcall.DefaultStatement,
+			By: "marketing-lead@example.com", At: clk.Now(), Statement: signedcall.ComplianceStatement(reach),
 		})
 		if err != nil {
 			return err
@@ -271,6 +279,12 @@ func run(ctx context.Context, out io.Writer, o options) error {
 	fmt.Fprintf(out, "\nReport (the dispatcher woke %d times on the mock clock; the last at %s):\n",
 		ticks, clk.Now().In(ny).Format("Mon 15:04 MST"))
 	fmt.Fprint(out, rep)
+	reasons, err := signedcall.ReasonsOf(ctx, st, c.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Discarded: %d in the campaign's DND, %d outside the hours of a rule pack.\n",
+		reasons[signedcall.StatusDiscardedDND][signedcall.ReasonDND], reasons[signedcall.StatusDiscardedDND][signedcall.ReasonRuleHours])
 	if err := byZone(ctx, out, st, c.ID); err != nil {
 		return err
 	}
@@ -281,7 +295,8 @@ func run(ctx context.Context, out io.Writer, o options) error {
 // the rules can be checked afterwards from the profiles alone.
 type checker struct {
 	signedcall.Caller
-	clk clock.Clock
+	clk   clock.Clock
+	rules *signedcall.RuleSet
 
 	mu    sync.Mutex
 	dials []dialled
@@ -303,8 +318,10 @@ func (k *checker) Call(ctx context.Context, req signedcall.CallRequest) (signedc
 // person's zone from their profile (the campaign's when it has none).
 func (k *checker) verify(ctx context.Context, out io.Writer, c *signedcall.Campaign, src signedcall.ProfileSource, st signedcall.Store) error {
 	zones := map[string]string{}
+	packs := map[string][]*signedcall.RulePack{}
 	err := src.Each(ctx, func(p *signedcall.Profile) error {
 		zones[p.ID] = p.TimeZone
+		packs[p.ID] = k.rules.ForRegion(p.Country, signedcall.ProfileSubdivision(p.Country, p.Region))
 		return nil
 	})
 	if err != nil {
@@ -315,7 +332,7 @@ func (k *checker) verify(ctx context.Context, out io.Writer, c *signedcall.Campa
 		return err
 	}
 	seen := map[string]bool{}
-	var twice, inDND, outside int
+	var twice, inDND, outside, outsidePack int
 	for _, d := range k.dials {
 		if seen[d.user] {
 			twice++
@@ -331,12 +348,18 @@ func (k *checker) verify(ctx context.Context, out io.Writer, c *signedcall.Campa
 		if lt.Weekday() == time.Sunday || lt.Hour() >= 21 || lt.Hour() < 9 {
 			inDND++
 		}
+		for _, p := range packs[d.user] {
+			if !p.Open(d.at, loc) {
+				outsidePack++
+			}
+		}
 		if d.at.Before(c.Schedule.Start) || !d.at.Before(c.Schedule.CutOff) {
 			outside++
 		}
 	}
 	fmt.Fprintf(out, "\nChecked the %d calls this run placed against the profiles: %d people called twice,\n"+
-		"%d calls in DND local time, %d before the start or at or after the cut-off.\n", len(k.dials), twice, inDND, outside)
+		"%d calls in DND local time, %d outside the hours of their region's rule packs,\n"+
+		"%d before the start or at or after the cut-off.\n", len(k.dials), twice, inDND, outsidePack, outside)
 	// Across every run on this store, too: the campaign has no retry
 	// policy, so a delivery with more than one attempt was called twice.
 	again := 0
@@ -350,7 +373,7 @@ func (k *checker) verify(ctx context.Context, out io.Writer, c *signedcall.Campa
 		return err
 	}
 	fmt.Fprintf(out, "Across every run on this store, %d people had more than one call attempt.\n", again)
-	if twice+inDND+outside+again > 0 {
+	if twice+inDND+outsidePack+outside+again > 0 {
 		return errors.New("a campaign rule was broken")
 	}
 	return nil
@@ -368,6 +391,7 @@ func printCampaign(out io.Writer, c *signedcall.Campaign, parts []signedcall.Pre
 	fmt.Fprintln(out, "  DND: Sundays and 21:00-09:00 in each person's own time zone; calls due then are discarded")
 	fmt.Fprintf(out, "  pace: the dialer starts at most %d %s a minute, so not every target can be reached by the cut-off\n",
 		pace, plural(pace, "call", "calls"))
+	fmt.Fprintln(out, "  rule packs: each person's country and state, from package rules")
 	fmt.Fprintf(out, "\nPreview: %d profiles, %d qualify: %d control (%.0f%%), %d unreachable, %d over the cap of %d, %d to call\n",
 		r.Evaluated, r.Qualified, r.Control, c.ControlPercent, r.Unreachable, r.Capped, c.Cap, r.Targets)
 	fmt.Fprintln(out, "  left out, by the first condition they failed:")
@@ -375,6 +399,10 @@ func printCampaign(out io.Writer, c *signedcall.Campaign, parts []signedcall.Pre
 		if n := r.Excluded[p.String()]; n > 0 {
 			fmt.Fprintf(out, "    %5d  %s\n", n, p)
 		}
+	}
+	fmt.Fprintln(out, "\nWhat the publisher acknowledges, with the compliance statement:")
+	for _, line := range strings.Split(strings.TrimSpace(r.Summary()), "\n") {
+		fmt.Fprintf(out, "  %s\n", line)
 	}
 	fmt.Fprintln(out)
 }
