@@ -164,3 +164,47 @@ func TestFloridaLimitThroughRetries(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCallDecision measures the time rules a dispatcher applies
+// before each call: DND and the rule packs read in the person's zones,
+// then the per-person limit check a Store runs on the call's starts.
+// One zone with the US and Florida packs is the common case; three zones
+// with the Australian pack is an Australian mobile.
+func BenchmarkCallDecision(b *testing.B) {
+	rs := rules.Default()
+	pack := func(id string) *signedcall.RulePack { p, _ := rs.Pack(id); return p }
+	load := func(names ...string) []*time.Location {
+		var out []*time.Location
+		for _, n := range names {
+			l, err := time.LoadLocation(n)
+			if err != nil {
+				b.Fatal(err)
+			}
+			out = append(out, l)
+		}
+		return out
+	}
+	dnd := signedcall.DND{Days: []time.Weekday{time.Sunday}, Hours: []signedcall.Window{{From: signedcall.At(21, 0), To: signedcall.At(9, 0)}}}
+	limit := signedcall.Limit{Max: 3, Window: signedcall.Duration(24 * time.Hour), Scope: signedcall.ScopePersonCampaign}
+	// Mon 7 Dec 2026 15:00Z: 10:00 in New York, 02:00 Tuesday in Sydney.
+	at := time.Date(2026, 12, 7, 15, 0, 0, 0, time.UTC)
+	starts := []time.Time{at.Add(-20 * time.Hour), at.Add(-3 * time.Hour)}
+	for _, bc := range []struct {
+		name  string
+		packs []*signedcall.RulePack
+		zones []*time.Location
+	}{
+		{"US+FL/1zone", []*signedcall.RulePack{pack("US"), pack("US-FL")}, load("America/New_York")},
+		{"AU/3zones", []*signedcall.RulePack{pack("AU")}, load("Australia/Sydney", "Australia/Adelaide", "Australia/Perth")},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if !signedcall.Allowed(dnd, bc.packs, bc.zones, at) {
+					// Closed: where would it go?
+					signedcall.NextAllowed(dnd, bc.packs, bc.zones, at, at.AddDate(0, 0, 14))
+				}
+				limit.RetryAt(starts, at)
+			}
+		})
+	}
+}

@@ -60,6 +60,7 @@ type Config struct {
 	// MaxCallsPerMinute caps the calls this dispatcher starts per clock
 	// minute (UTC minutes), across its campaigns. It paces this process
 	// only: several dispatchers on one Store each start up to this many.
+	// For a pace that holds across processes, use Builder.Pace.
 	// Default: 0, no cap.
 	MaxCallsPerMinute int
 	// Rules holds the calling-hour rule packs campaigns may name, and
@@ -466,11 +467,9 @@ func (d *Dispatcher) complete(ctx context.Context, c *Campaign, now time.Time) (
 }
 
 // budget returns how many calls may start under MaxCallsPerMinute at now,
-// and when the next minute opens if none may.
-//
-// TODO(pacing): the budget is per process; a campaign-wide rate shared by
-// every dispatcher on one Store is missing, so N processes start up to N
-// times as many calls a minute.
+// and when the next minute opens if none may. The budget is this
+// process's own; the campaign-wide pace is Builder.Pace, held by the
+// Store.
 func (d *Dispatcher) budget(now time.Time) (int, time.Time) {
 	if d.cfg.MaxCallsPerMinute == 0 {
 		return d.cfg.ClaimBatch, time.Time{}

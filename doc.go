@@ -45,14 +45,55 @@
 //
 // # Time
 //
-// DND is read in the recipient's local wall-clock time: the profile's
-// IANA zone, else the campaign's. A window may cross midnight, and its end
-// is excluded. A call due inside DND is discarded ([PolicyDiscard], the
+// DND is read in the recipient's local wall-clock time, in every zone a
+// [Locator] places them in (see below), else the campaign's. A window may
+// cross midnight, and its end is excluded. A call due inside DND is discarded ([PolicyDiscard], the
 // default) or moved to the next open local time ([PolicyDefer]), which
 // expires it if that is at or after the cut-off. No call starts before the
 // start or at or after the cut-off. [LocalTime] turns a wall-clock time
 // into an instant: a time skipped by DST moves forward by the gap, and a
 // repeated time means its first occurrence.
+//
+// # Calling-hour law
+//
+// The marketer's DND protects the brand; a [RulePack] encodes the law of
+// a region: the local hours a call may start on each weekday, the dates
+// with no calls (a [HolidayCalendar]) and per-person [Limit] values. Packs
+// are data, versioned, each with its source and the date it was checked;
+// package rules ships packs for the United States and several states,
+// Canada, India, Australia and France, and a host adds or overrides its
+// own in a [RuleSet]. A campaign names the packs it applies
+// (Builder.RulePacks) or takes each person's by country and subdivision
+// (Builder.RulePacksByCountry). A call may start only when the campaign's
+// DND and every pack that applies allow it, in every zone the person may
+// be in: the stricter rule always wins. A call a pack refuses follows the
+// campaign's [Policy], like DND.
+//
+// Where the person is comes from the dispatcher's [Locator], asked once
+// per person when the campaign is planned: [ProfileLocator] by default
+// (the profile's zone, country and region), or package locate, which adds
+// the phone number's prefix (and with it the zones of a number that may
+// be in several) and the profile's city or coordinates through package
+// geo. Every delivery records which source decided ([ZoneSource]); an
+// invalid number makes the person unreachable. [Dispatcher.Preview]
+// shows which packs apply to how many targets, and how many no pack
+// covers, in [Reach.Summary]; [ComplianceStatement] puts that summary in
+// the statement the publisher acknowledges.
+//
+// # Limits and pacing
+//
+// Per-person limits (from packs, or Config.Limits across all campaigns),
+// a campaign's pace (Builder.Pace, calls per window) and its cap on calls
+// in progress (Builder.MaxConcurrent) are kept by the [Store] and checked
+// in the same atomic step as the move to dialling, so two dispatchers or
+// two campaigns cannot both use the last allowed call. Each dispatcher
+// also paces itself with a token bucket (golang.org/x/time/rate) at the
+// campaign's full rate and sizes its claims to it; the Store holds the
+// limit across processes exactly, and a call it refuses for the pace or
+// the cap goes back to the queue until they allow it. A call refused by
+// a per-person limit follows the campaign's [Policy]: discarded, or
+// deferred to the first instant the limit and the time rules allow.
+// Config.MaxCallsPerMinute is a separate cap on one process.
 //
 // # Dispatch
 //
@@ -122,4 +163,8 @@
 // has_phone|has_email|unsubscribed_email|unsubscribed_sms}; list {list,
 // ids}. Unknown kinds, fields that do not belong to a kind, malformed
 // values and other versions are errors.
+//
+// The delivery object may also hold "retry" (see [RetryPolicy]), "rules"
+// {packs: [ids], by_country: bool}, "pace" {calls, per: a Go duration
+// such as "1s"} and "max_concurrent"; all are optional.
 package signedcall
