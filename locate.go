@@ -46,7 +46,10 @@ var ErrInvalidPhone = errors.New("signedcall: invalid phone number")
 // zone, so the campaign's is used), its Country, and its Region as a
 // subdivision when Region is an ISO 3166-2 code of that country or its
 // bare suffix ("US-FL" or "FL" with Country "US"). It checks the phone
-// number for E.164 shape only.
+// number for E.164 shape only, so a well-formed number that its country
+// never allocated is dialled and fails at the carrier, and a profile
+// without a zone is read in the campaign's. Package locate reads the
+// number and the city as well.
 type ProfileLocator struct{}
 
 // Locate implements [Locator].

@@ -379,10 +379,8 @@ func validUserID(id string) bool {
 
 // phoneProblem returns why a number cannot be dialled, or "" if it looks
 // like E.164: a plus sign, a non-zero first digit and 8 to 15 digits.
-//
-// TODO(phone): validate against the numbering plan (prefixes, lengths per
-// country); until then a well-formed but unallocated number is dialled
-// and fails at the carrier.
+// Whether the number exists in its country's numbering plan is the
+// Locator's to say (package locate checks it; ProfileLocator does not).
 func phoneProblem(phone string) string {
 	if phone == "" {
 		return ReasonNoPhone

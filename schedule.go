@@ -4,13 +4,11 @@ import (
 	"time"
 )
 
-// recipientZone picks the zone DND is read in for a profile: its own IANA
-// zone when that is known, otherwise the campaign's, never UTC or the
-// host's zone. A nil profile is read in the campaign's zone.
-//
-// TODO(zones): the phone number's prefix and the profile's city come
-// before the campaign fallback; until they do, a profile without a zone
-// is read in the campaign's zone even when its number says otherwise.
+// recipientZone is the zone recorded on a delivery that will never be
+// called (control, unreachable): the profile's own IANA zone when this
+// host knows it, otherwise the campaign's, never UTC or the host's zone.
+// A nil profile is read in the campaign's zone. Deliveries to call get
+// their zones from the dispatcher's Locator instead.
 func recipientZone(p *Profile, campaignZone string) (string, ZoneSource) {
 	if p != nil && p.TimeZone != "" {
 		if _, err := loadLocation(p.TimeZone); err == nil {
