@@ -796,6 +796,7 @@ func (d *Dispatcher) decideAll(ctx context.Context, c *Campaign, campaignLoc *ti
 			ws = append(ws, write{dl: dl, to: StatusPending, dueAt: now.Truncate(time.Minute).Add(time.Minute), reason: ReasonPaced})
 		case !d.spendPace(c, now):
 			_, next := d.paced(c, now)
+			next = laterOf(next, now)
 			throttle = earliest(throttle, next)
 			ws = append(ws, write{dl: dl, to: StatusPending, dueAt: next, reason: ReasonPaced})
 		default:
