@@ -298,6 +298,11 @@ func (d *Dispatcher) Tick(ctx context.Context, id uuid.UUID, src ProfileSource) 
 	if err != nil {
 		return Step{}, err
 	}
+	// A definition changed in the database behind the Store's back is
+	// not run: every rule Build checks holds for what is dialled.
+	if err := c.Validate(time.Time{}); err != nil {
+		return Step{}, fmt.Errorf("signedcall: stored campaign %s breaks a rule: %w", id, err)
+	}
 	switch c.State {
 	case StateDraft:
 		return Step{}, fmt.Errorf("%w: campaign %s is a draft; publish it first", ErrStateConflict, id)

@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/signedcall/signedcall"
+	"github.com/signedcall/signedcall/store/memstore"
 )
 
 // TestHostileInputsGiveFieldErrors covers inputs that once passed
@@ -107,3 +110,37 @@ func (f sourceFunc) Each(ctx context.Context, fn func(*signedcall.Profile) error
 
 // nopStore is never reached: the calls under test fail before I/O.
 type nopStore struct{ signedcall.Store }
+
+// tamperedStore returns every campaign with a cap no Build accepts, as a
+// row edited by hand in the database would.
+type tamperedStore struct{ signedcall.Store }
+
+func (s tamperedStore) Campaign(ctx context.Context, id uuid.UUID) (*signedcall.Campaign, error) {
+	c, err := s.Store.Campaign(ctx, id)
+	if err == nil {
+		c.Cap = 5
+	}
+	return c, err
+}
+
+// TestTamperedDefinitionIsNotRun: a stored campaign that breaks a rule is
+// refused by Tick, naming the field, and nobody is called.
+func TestTamperedDefinitionIsNotRun(t *testing.T) {
+	start := time.Date(2026, 12, 5, 11, 30, 0, 0, time.UTC)
+	clk := fixedClock(start)
+	st := memstore.New()
+	rec := newRecorder(t, clk, 1)
+	d, err := signedcall.NewDispatcher(signedcall.Config{Store: tamperedStore{st}, Caller: rec, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := buildCampaign(t, clk, campaignSpec{start: start, cutOff: start.Add(time.Hour), policy: signedcall.PolicyDiscard})
+	publish(t, d, clk, c)
+	_, err = d.Tick(context.Background(), c.ID, population(10, 1))
+	if !errors.Is(err, signedcall.ErrInvalid) || !strings.Contains(err.Error(), "cap") {
+		t.Errorf("Tick(tampered campaign) = %v, want ErrInvalid naming the cap", err)
+	}
+	if n := len(rec.dials()); n != 0 {
+		t.Errorf("%d calls placed for a tampered campaign, want 0", n)
+	}
+}
