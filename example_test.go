@@ -10,6 +10,7 @@ import (
 
 	"github.com/signedcall/signedcall"
 	"github.com/signedcall/signedcall/caller/simulated"
+	"github.com/signedcall/signedcall/rules"
 	"github.com/signedcall/signedcall/store/memstore"
 )
 
@@ -134,4 +135,39 @@ func ExampleDispatcher_Tick() {
 	fmt.Println(rep.State, rep.Counts)
 	// Output:
 	// completed map[answered:1 discarded_dnd:2]
+}
+
+// NextAllowed is the rule the dispatcher defers by: here a Florida
+// number at 20:30 on a Monday, under the campaign's DND and the US and
+// Florida packs, may next be called at 08:00 on Tuesday.
+func ExampleNextAllowed() {
+	rs := rules.Default()
+	us, _ := rs.Pack("US")
+	fl, _ := rs.Pack("US-FL")
+	ny, _ := time.LoadLocation("America/New_York")
+	dnd := signedcall.DND{Hours: []signedcall.Window{{From: signedcall.At(22, 0), To: signedcall.At(7, 0)}}}
+
+	at := time.Date(2026, 12, 7, 20, 30, 0, 0, ny)
+	zones := []*time.Location{ny}
+	packs := []*signedcall.RulePack{us, fl}
+	fmt.Println("US alone allows 20:30:", signedcall.Allowed(dnd, packs[:1], zones, at))
+	fmt.Println("with Florida:", signedcall.Allowed(dnd, packs, zones, at))
+	next, _ := signedcall.NextAllowed(dnd, packs, zones, at, at.AddDate(0, 0, 7))
+	fmt.Println("next:", next.In(ny).Format("Mon 15:04 MST"))
+	// Output:
+	// US alone allows 20:30: true
+	// with Florida: false
+	// next: Tue 08:00 EST
+}
+
+// A Store checks limits in the same step as the call starts; a refusal
+// says when the call would be allowed.
+func ExampleLimit_RetryAt() {
+	l := signedcall.Limit{Max: 3, Window: signedcall.Duration(24 * time.Hour), Scope: signedcall.ScopePersonCampaign}
+	day := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	starts := []time.Time{day.Add(9 * time.Hour), day.Add(12 * time.Hour), day.Add(15 * time.Hour)}
+	retry, ok := l.RetryAt(starts, day.Add(18*time.Hour))
+	fmt.Println(ok, retry.Format("Mon 15:04"))
+	// Output:
+	// false Tue 09:00
 }
