@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/signedcall/signedcall"
 	"github.com/signedcall/signedcall/store/memstore"
 	"github.com/signedcall/signedcall/store/pgstore"
@@ -319,6 +320,37 @@ func TestApplyPlans(t *testing.T) {
 		"true",
 	}, ", ")
 
+	rows, err := pool.Query(t.Context(),
+		"SELECT ctid::text FROM deliveries WHERE campaign_id = $1 AND user_id = ANY ($2) ORDER BY user_id",
+		cid, func() []string {
+			var us []string
+			for _, d := range held {
+				us = append(us, d.UserID)
+			}
+			return us
+		}())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(tids) != len(held) {
+		t.Fatalf("tuple IDs = %d, %v", len(tids), err)
+	}
+	campaigns := array(len(held), func(int) string { return cid.String() }) + "::uuid[]"
+	limitWrite := strings.Join([]string{
+		array(len(held), func(i int) string { return tids[i] }) + "::tid[]",
+		array(len(held), func(int) string { return string(signedcall.StatusDialling) }) + "::text[]",
+		array(len(held), func(int) string { return "1" }) + "::integer[]",
+		array(len(held), func(int) string { return at }) + "::timestamptz[]",
+		array(len(held), func(int) string { return "a" }) + "::text[]",
+		array(len(held), func(i int) string { return fmt.Sprint(held[i].Lease.Token) }) + "::bigint[]",
+		array(len(held), func(int) string { return at }) + "::timestamptz[]",
+		array(len(held), func(int) string { return "" }) + "::text[]",
+		array(len(held), func(int) string { return at }) + "::timestamptz[]",
+		array(len(held), func(int) string { return "NULL" }) + "::timestamptz[]",
+	}, ", ")
+	limitWrite = strings.ReplaceAll(limitWrite, `"NULL"`, "NULL")
+
 	conn, err := pool.Acquire(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -328,6 +360,13 @@ func TestApplyPlans(t *testing.T) {
 		{"lock", pgstore.ApplyLockSQL, "uuid, text[]", campaign + ", " + users},
 		{"write", pgstore.ApplyWriteSQL,
 			"uuid, text[], text[], bigint[], text[], timestamptz[], text[], timestamptz[], boolean", write},
+		{"limit_lock", pgstore.LimitLockSQL, "uuid, text[]", campaign + ", " + users},
+		{"limit_phone_lock", pgstore.LimitPhoneLockSQL, "integer, uuid[], text[]", "1, " + campaigns + ", " + users},
+		{"limit_person_starts", pgstore.LimitPersonStartsSQL, "uuid[], text[], timestamptz",
+			campaigns + ", " + users + ", '" + at + "'"},
+		{"limit_write", pgstore.LimitWriteSQL,
+			"tid[], text[], integer[], timestamptz[], text[], bigint[], timestamptz[], text[], timestamptz[], timestamptz[]",
+			limitWrite},
 	}
 	for _, st := range stmts {
 		if _, err := conn.Exec(t.Context(), "PREPARE plan_"+st.name+" ("+st.params+") AS "+st.sql); err != nil {

@@ -25,9 +25,9 @@ import (
 // prefixed with p (a table alias and a dot, or nothing).
 func deliveryCols(p string) string {
 	cols := []string{
-		"campaign_id", "user_id", "phone", "time_zone", "zone_source", "status",
-		"due_at", "attempt", "lease_owner", "lease_token", "lease_expires",
-		"reason", "updated_at", "finished_at",
+		"campaign_id", "user_id", "phone", "time_zone", "zone_source", "other_zones",
+		"packs", "status", "due_at", "attempt", "lease_owner", "lease_token",
+		"lease_expires", "reason", "updated_at", "finished_at",
 	}
 	for i, c := range cols {
 		cols[i] = p + c
@@ -35,8 +35,9 @@ func deliveryCols(p string) string {
 	return strings.Join(cols, ", ")
 }
 
-// scanDelivery reads one row of deliveryCols. Times come back in UTC, and a
-// NULL lease or finish time as the zero value.
+// scanDelivery reads one row of deliveryCols. Times come back in UTC, a
+// NULL lease or finish time as the zero value, and no other zones or packs
+// (NULL, or an empty array) as nil.
 func scanDelivery(row pgx.CollectableRow) (signedcall.Delivery, error) {
 	var (
 		d                 signedcall.Delivery
@@ -45,10 +46,17 @@ func scanDelivery(row pgx.CollectableRow) (signedcall.Delivery, error) {
 		token             *int64
 		expires, finished *time.Time
 	)
-	err := row.Scan(&d.CampaignID, &d.UserID, &d.Phone, &d.TimeZone, &zone, &status,
-		&d.DueAt, &d.Attempt, &owner, &token, &expires, &d.Reason, &d.UpdatedAt, &finished)
+	err := row.Scan(&d.CampaignID, &d.UserID, &d.Phone, &d.TimeZone, &zone, &d.OtherZones,
+		&d.Packs, &status, &d.DueAt, &d.Attempt, &owner, &token, &expires, &d.Reason,
+		&d.UpdatedAt, &finished)
 	if err != nil {
 		return d, err
+	}
+	if len(d.OtherZones) == 0 {
+		d.OtherZones = nil
+	}
+	if len(d.Packs) == 0 {
+		d.Packs = nil
 	}
 	d.ZoneSource, d.Status = signedcall.ZoneSource(zone), signedcall.Status(status)
 	d.DueAt, d.UpdatedAt = d.DueAt.UTC(), d.UpdatedAt.UTC()
@@ -73,6 +81,14 @@ func storable(s string) bool {
 	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
+// textArray returns xs for a text[] column, nil (NULL) for none.
+func textArray(xs []string) []string {
+	if len(xs) == 0 {
+		return nil
+	}
+	return xs
+}
+
 // nullTime returns nil for the zero time, which is stored as NULL.
 func nullTime(t time.Time) any {
 	if t.IsZero() {
@@ -85,8 +101,8 @@ func nullTime(t time.Time) any {
 
 // copyCols are the columns Materialize writes, in copySource's order.
 var copyCols = []string{
-	"campaign_id", "user_id", "phone", "time_zone", "zone_source", "status",
-	"due_at", "attempt", "reason", "updated_at", "finished_at",
+	"campaign_id", "user_id", "phone", "time_zone", "zone_source", "other_zones",
+	"packs", "status", "due_at", "attempt", "reason", "updated_at", "finished_at",
 }
 
 // copySource feeds deliveries to COPY.
@@ -96,7 +112,7 @@ type copySource struct {
 	campaign pgtype.UUID
 	ds       []signedcall.Delivery
 	i        int
-	row      [11]any
+	row      [13]any
 }
 
 func (c *copySource) Next() bool { c.i++; return c.i < len(c.ds) }
@@ -106,8 +122,9 @@ func (c *copySource) Err() error { return nil }
 // next, so one buffer serves every row.
 func (c *copySource) Values() ([]any, error) {
 	d := &c.ds[c.i]
-	c.row = [11]any{
-		c.campaign, d.UserID, d.Phone, d.TimeZone, string(d.ZoneSource), string(d.Status),
+	c.row = [13]any{
+		c.campaign, d.UserID, d.Phone, d.TimeZone, string(d.ZoneSource),
+		textArray(d.OtherZones), textArray(d.Packs), string(d.Status),
 		d.DueAt, int32(d.Attempt), d.Reason, d.UpdatedAt, nullTime(d.FinishedAt),
 	}
 	return c.row[:], nil
@@ -182,6 +199,16 @@ func checkNew(id uuid.UUID, i int, d *signedcall.Delivery) error {
 	} {
 		if !storable(f.v) {
 			return bad("%s %q is not valid UTF-8 without NUL bytes", f.name, f.v)
+		}
+	}
+	for _, f := range []struct {
+		name string
+		vs   []string
+	}{{"other zone", d.OtherZones}, {"pack", d.Packs}} {
+		for _, v := range f.vs {
+			if !storable(v) {
+				return bad("%s %q is not valid UTF-8 without NUL bytes", f.name, v)
+			}
 		}
 	}
 	return nil
@@ -319,7 +346,12 @@ func (s *Store) mustExist(ctx context.Context, id uuid.UUID) error {
 // A move to dialling also needs the campaign to be running: when $9 says
 // there is one, camp takes a share lock on the campaign row, so a pause or
 // stop (which updates that row) either committed first and is seen, or
-// waits for this transaction. The state it read is returned too.
+// waits for this transaction. The state it read is returned too. Every
+// move to dialling written also records its call start, in the same
+// statement (started), from the rows the UPDATE returns.
+//
+// These statements carry no limits: Apply sends a call with a transition
+// that has some to applyLimited instead.
 const (
 	applyLockSQL = `
 SELECT t.i, p.status, p.lease_owner, p.lease_token
@@ -360,7 +392,10 @@ WITH t AS (
           ELSE false
       END
       AND (k.to_status <> 'dialling' OR (SELECT state FROM camp) = 'running')
-    RETURNING k.i
+    RETURNING k.i, k.to_status, k.at, d.phone
+), started AS (
+    INSERT INTO call_starts (campaign_id, phone, at)
+    SELECT $1, phone, at FROM upd WHERE to_status = 'dialling'
 )
 SELECT coalesce((SELECT state FROM camp), ''), ARRAY(SELECT i FROM upd)`
 )
@@ -399,9 +434,9 @@ func (a *applyStmt) add(i int, t *signedcall.Transition) {
 	a.dial = a.dial || t.To == signedcall.StatusDialling
 }
 
-// Apply writes the transitions as documented on [signedcall.Store], all in
-// one round trip and one transaction, so on a store error none is applied.
-// Transitions on different deliveries are independent, so they are written
+// Apply writes the transitions as documented on [signedcall.Store], in one
+// transaction, so on a store error none is applied; a call without limits
+// takes one round trip. Transitions on different deliveries are independent, so they are written
 // in key order, which keeps concurrent Apply and FinishRemaining calls from
 // deadlocking. The transitions of one campaign that each name a different
 // delivery (the usual case) are written together, by one pair of
@@ -410,10 +445,19 @@ func (a *applyStmt) add(i int, t *signedcall.Transition) {
 // batch, so each delivery's transitions apply in the order given. A later
 // pair names only deliveries an earlier one has locked.
 //
+// Every move to dialling written records its call start in the statement
+// that writes it. A call in which some move to dialling carries Limits or
+// a positive MaxConcurrent is written instead as described in the package
+// documentation (Call limits), in one transaction of three round trips:
+// its transitions are checked in the order given, each seeing the starts
+// of those before it, and a refusal is that transition's
+// [*signedcall.LimitError].
+//
 // A transition whose To is not StatusDialling, StatusPending or a final
 // status, or that moves a delivery to StatusDialling when it is not
 // StatusClaimed, or whose Reason is not storable text, gets an error
-// matching [signedcall.ErrInvalid]. A final status clears the lease.
+// matching [signedcall.ErrInvalid], as does a move to dialling with a
+// limit that breaks a rule. A final status clears the lease.
 func (s *Store) Apply(ctx context.Context, ts []signedcall.Transition) ([]error, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -437,6 +481,9 @@ func (s *Store) Apply(ctx context.Context, ts []signedcall.Transition) ([]error,
 	}
 	if len(order) == 0 {
 		return errs, nil
+	}
+	if slices.ContainsFunc(order, func(i int) bool { return limited(&ts[i]) }) {
+		return s.applyLimited(ctx, ts, errs, order)
 	}
 	slices.SortStableFunc(order, func(i, j int) int {
 		a, b := ts[i].Key, ts[j].Key
@@ -482,6 +529,7 @@ func (s *Store) Apply(ctx context.Context, ts []signedcall.Transition) ([]error,
 		_ = br.Close()
 		return nil, fmt.Errorf("pgstore: apply %d transitions: %w", len(ts), err)
 	}
+	var started starts
 	// found is what applyLockSQL read of one delivery.
 	type found struct {
 		locked, written bool
@@ -527,6 +575,7 @@ func (s *Store) Apply(ctx context.Context, ts []signedcall.Transition) ([]error,
 				return fail(fmt.Errorf("transition %d of %d written but not locked", n, len(a.ts)))
 			}
 			seen[n-1].written = true
+			started.add(&ts[a.ts[n-1]])
 		}
 		for j, i := range a.ts {
 			switch f := &seen[j]; {
@@ -540,12 +589,26 @@ func (s *Store) Apply(ctx context.Context, ts []signedcall.Transition) ([]error,
 	if err := br.Close(); err != nil {
 		return nil, fmt.Errorf("pgstore: apply %d transitions: %w", len(ts), err)
 	}
+	s.startsWritten(ctx, started)
 	return errs, nil
 }
 
 // refused says why transition t was not written to a delivery found in
 // status st with the given lease, by memstore's rules.
 func refused(t *signedcall.Transition, st signedcall.Status, owner *string, token *int64, campaign signedcall.CampaignState) error {
+	if err := refusal(t, st, owner, token, campaign); err != nil {
+		return err
+	}
+	// The row was locked and matched, so this does not happen; if it
+	// did, the holder must not believe it wrote.
+	return fmt.Errorf("pgstore: delivery %s/%s is %s: not written: %w", t.Key.CampaignID, t.Key.UserID, st, signedcall.ErrLeaseLost)
+}
+
+// refusal returns the error transition t gets, before any limit is
+// checked, on a delivery found in status st with the given lease in a
+// campaign in state campaign (read only for a move to dialling), or nil
+// if it may be written: memstore's rules, in memstore's order.
+func refusal(t *signedcall.Transition, st signedcall.Status, owner *string, token *int64, campaign signedcall.CampaignState) error {
 	k := t.Key
 	if st.Final() || st == signedcall.StatusPending ||
 		owner == nil || *owner != t.Owner || token == nil || *token != t.Token {
@@ -559,9 +622,7 @@ func refused(t *signedcall.Transition, st signedcall.Status, owner *string, toke
 		return fmt.Errorf("pgstore: delivery %s/%s: campaign is %s: %w",
 			k.CampaignID, k.UserID, campaign, signedcall.ErrNotRunning)
 	}
-	// The row was locked and matched, so this does not happen; if it
-	// did, the holder must not believe it wrote.
-	return fmt.Errorf("pgstore: delivery %s/%s is %s: not written: %w", k.CampaignID, k.UserID, st, signedcall.ErrLeaseLost)
+	return nil
 }
 
 func deliveryNotFound(k signedcall.Key) error {

@@ -23,8 +23,10 @@
 //     each: one statement locks the deliveries named, in key order, and
 //     reports the state each was found in, from which the per-transition
 //     error is chosen; the next writes, in one UPDATE, those whose lease
-//     still matches. A delivery named twice in one call gets a second
-//     such pair, so its transitions apply in order.
+//     still matches, and records the call start of each move to dialling
+//     it wrote, in the same statement. A delivery named twice in one call
+//     gets a second such pair, so its transitions apply in order. A call
+//     with limits is written as described under Call limits.
 //   - Materialize locks the campaign row, writes the deliveries with COPY
 //     and marks the campaign in one transaction: concurrent calls from
 //     several processes leave exactly one plan, and the primary key on
@@ -34,15 +36,90 @@
 // them from deadlocking each other; should PostgreSQL still report a
 // deadlock, the call returns it as a store error and changes nothing.
 //
+// # Call limits
+//
+// Every move to dialling Apply writes, with limits or without, adds a row
+// to the table call_starts (campaign_id, phone, at): the campaign, the
+// delivery's number (empty when it has none) and the transition's At, in the
+// transaction of the move. Limits read it through its indexes on
+// (phone, at), for [signedcall.ScopePerson] and
+// [signedcall.ScopePersonCampaign], and on (campaign_id, at), for
+// [signedcall.ScopeCampaign].
+//
+// An Apply call in which some move to dialling carries Limits or a
+// positive MaxConcurrent runs as one READ COMMITTED transaction of three
+// round trips, whatever the number of transitions. The first takes every
+// lock the call needs and then reads what its limits count; Apply then
+// decides each transition in the order given, with
+// [signedcall.CheckLimits] on what it read and on the starts the
+// transitions before it wrote, and a refusal is that transition's
+// [*signedcall.LimitError] (wrapped; errors.As finds it) and writes
+// nothing for it; the second round trip writes every changed delivery in
+// one UPDATE and the new starts in one INSERT; the third commits. Calls
+// with no limits keep the set-based statements above.
+//
+// Two moves to dialling that a limit allows only one of never both
+// succeed, in one process or many, because the checks that could both
+// pass are serialised:
+//
+//   - A campaign's pace (ScopeCampaign limits) and cap on calls in
+//     progress (MaxConcurrent) are checked under an exclusive lock on the
+//     campaign's row (SELECT ... FOR UPDATE). Every move to dialling in
+//     the campaign, limited or not, holds at least a share lock on that
+//     row, taken for the running check, so none writes a start or a
+//     dialling delivery between another's read and its commit.
+//   - Per-person limits are checked under a transaction-scoped advisory
+//     lock on the number (pg_advisory_xact_lock on a hash of the schema's
+//     name and the number). Moves without per-person limits take none:
+//     they would succeed whatever they read, so their order with a
+//     limited move does not matter. Two numbers whose hashes collide
+//     share a lock, which only makes their checks wait for each other.
+//
+// Each read runs in a statement of its own after the locks were granted,
+// so its snapshot shows every start and call committed before. Locks are
+// taken in one order everywhere: for each campaign in key order, its
+// delivery rows in user order and then its campaign row; then the number
+// locks in the order of their keys. Nothing that holds a number lock
+// waits for a row lock, so the order leaves no cycle.
+//
+// Two things are counted without being serialised with the check: a
+// delivery finishing, which can only make a later check more generous,
+// and Claim taking over a dialling delivery whose lease expired, which
+// starts no call but brings it back under MaxConcurrent.
+//
+// Starts are kept for at least [signedcall.MaxLimitWindow]. Each Store
+// counts the starts it writes, from a random offset so that short-lived
+// processes do their share; after the commit of the Apply that takes the
+// count past a multiple of 8192, that Apply deletes every start at or
+// before the latest At it wrote minus MaxLimitWindow and a day (for
+// clocks that differ between processes), campaign by campaign through
+// the (campaign_id, at) index. The cut-off comes from the transitions'
+// times, as the limits' do, never from the database's clock. A failed
+// prune is not reported; the next one deletes what it left. Starts of a
+// campaign removed from the campaigns table by hand are not pruned.
+//
 // # Schema
 //
 // [Open] and [New] apply the embedded migrations before returning, in one
 // transaction that holds an advisory lock, so processes starting together
-// do not race; the version reached is kept in the table
+// do not race: one migrates and the others, waiting on the lock, find the
+// schema current. The version reached is kept in the table
 // signedcall_schema_version. A database whose version is newer than this
-// package knows is refused with [ErrSchemaTooNew] and left as it was.
+// package knows is refused with [ErrSchemaTooNew] and left as it was; a
+// migration that fails leaves the schema as it was too.
 //
-// Every object (the tables campaigns, deliveries and
+// Version 1 holds campaigns and deliveries. Version 2 adds the columns
+// other_zones and packs (text[], NULL for none) to deliveries and the
+// table call_starts with its two indexes. A version 1 schema is migrated
+// in place: ADD COLUMN without a default rewrites no rows, so it takes the
+// same short time for any number of deliveries (it does wait for, and
+// briefly block, every query on deliveries), and the rows already there
+// read as having no other zones and no packs. Processes of
+// the version 1 package that keep running on the migrated schema work
+// as before but record no starts, so limits do not count their calls:
+// upgrade them together.
+//
+// Every object (the tables campaigns, deliveries, call_starts and
 // signedcall_schema_version, the sequence signedcall_lease_token) is
 // created in, and read from, the connection's current schema: the first
 // schema of search_path that exists. Names are never qualified, so one
@@ -55,11 +132,14 @@
 // # Values
 //
 // Times are stored as timestamptz, which keeps microseconds: finer parts
-// are truncated. Every time is returned in UTC. PostgreSQL text holds
-// neither NUL bytes nor invalid UTF-8, so a user ID, owner, phone, zone or
-// reason that contains them is refused with an error matching
-// [signedcall.ErrInvalid] (or reported as not found, for a key that could
-// not have been stored). A campaign is kept as its JSON form.
+// are truncated, call starts' included. Every time is returned in UTC.
+// PostgreSQL text holds neither NUL bytes nor invalid UTF-8, so a user ID,
+// owner, phone, zone, other zone, pack ID or reason that contains them is
+// refused with an error matching [signedcall.ErrInvalid] (or reported as
+// not found, for a key that could not have been stored). A delivery's
+// OtherZones and Packs are kept as text arrays in their order, NULL when
+// empty; an empty one reads back as nil. A campaign is kept as its JSON
+// form.
 //
 // # Tests
 //
@@ -81,9 +161,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"path"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -109,6 +191,13 @@ type Store struct {
 	// owned reports whether Close closes pool: it does for a pool Open
 	// made, not for one passed to New.
 	owned bool
+
+	// startCount counts the call starts this Store has written, from a
+	// random offset below pruneEvery, so that a short-lived process
+	// prunes its share too; a prune follows the Apply that takes it past
+	// a multiple of pruneEvery.
+	startCount atomic.Int64
+	pruneEvery int64
 }
 
 var _ signedcall.Store = (*Store)(nil)
@@ -155,7 +244,9 @@ func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
 	if err := migrate(ctx, pool); err != nil {
 		return nil, err
 	}
-	return &Store{pool: pool}, nil
+	s := &Store{pool: pool, pruneEvery: defaultPruneEvery}
+	s.startCount.Store(rand.Int64N(s.pruneEvery))
+	return s, nil
 }
 
 // Close closes the connection pool if [Open] created it. A Store made by

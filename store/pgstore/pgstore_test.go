@@ -156,6 +156,16 @@ func versions(t *testing.T, pool *pgxpool.Pool) []int {
 	return vs
 }
 
+// allVersions returns the version rows a schema this package migrated
+// from nothing has: 1 to the newest.
+func allVersions() []int {
+	vs := make([]int, pgstore.SchemaVersion)
+	for i := range vs {
+		vs[i] = i + 1
+	}
+	return vs
+}
+
 // objects describes every relation in schema and the version rows, to
 // show that a refused Open changed nothing.
 func objects(t *testing.T, pool *pgxpool.Pool, schema string) string {
@@ -190,8 +200,8 @@ func TestOpen(t *testing.T) {
 		}
 		s.Close()
 	}
-	if got := versions(t, newPool(t, schema)); !slices.Equal(got, []int{1}) {
-		t.Errorf("schema versions after two opens = %v, want [1]", got)
+	if got, want := versions(t, newPool(t, schema)), allVersions(); !slices.Equal(got, want) {
+		t.Errorf("schema versions after two opens = %v, want %v", got, want)
 	}
 }
 
@@ -222,8 +232,8 @@ func TestMigrateConcurrent(t *testing.T) {
 			t.Errorf("New #%d = %v, want nil", i, err)
 		}
 	}
-	if got := versions(t, pools[0]); !slices.Equal(got, []int{1}) {
-		t.Errorf("schema versions = %v, want [1]", got)
+	if got, want := versions(t, pools[0]), allVersions(); !slices.Equal(got, want) {
+		t.Errorf("schema versions = %v, want %v", got, want)
 	}
 }
 
@@ -401,9 +411,16 @@ func pending(cid uuid.UUID, user string, due time.Time) signedcall.Delivery {
 	}
 }
 
-// materialized creates a campaign in s with n deliveries u000001, ...,
-// all due at base.
+// materialized creates a running campaign in s with n deliveries u000001,
+// ..., all due at base.
 func materialized(t testing.TB, s signedcall.Store, n int) uuid.UUID {
+	t.Helper()
+	return materializedWith(t, s, nil, n)
+}
+
+// materializedWith is materialized with edit, when not nil, called on
+// each delivery, numbered from 0, before it is written.
+func materializedWith(t testing.TB, s signedcall.Store, edit func(i int, d *signedcall.Delivery), n int) uuid.UUID {
 	t.Helper()
 	c := newCampaign(t)
 	if err := s.CreateCampaign(t.Context(), c); err != nil {
@@ -412,6 +429,9 @@ func materialized(t testing.TB, s signedcall.Store, n int) uuid.UUID {
 	ds := make([]signedcall.Delivery, n)
 	for i := range ds {
 		ds[i] = pending(c.ID, fmt.Sprintf("u%06d", i+1), base)
+		if edit != nil {
+			edit(i, &ds[i])
+		}
 	}
 	if err := s.Materialize(t.Context(), c.ID, ds); err != nil {
 		t.Fatalf("Materialize(%d) = %v", n, err)
