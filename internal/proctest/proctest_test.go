@@ -100,11 +100,11 @@ func (l *dialLog) line(s string) error {
 }
 
 func (l *dialLog) Call(ctx context.Context, req signedcall.CallRequest) (signedcall.Outcome, error) {
-	if err := l.line("start " + req.IdempotencyKey); err != nil {
+	if err := l.line(fmt.Sprintf("start %s %d", req.IdempotencyKey, time.Now().UnixNano())); err != nil {
 		return "", fmt.Errorf("%w: %w", signedcall.ErrNotDialled, err)
 	}
 	time.Sleep(l.ring)
-	if err := l.line("end " + req.IdempotencyKey); err != nil {
+	if err := l.line(fmt.Sprintf("end %s %d", req.IdempotencyKey, time.Now().UnixNano())); err != nil {
 		return "", err
 	}
 	return signedcall.OutcomeAnswered, nil
@@ -176,6 +176,12 @@ type world struct {
 // run, with DND on a weekday that is neither today nor tomorrow in UTC.
 func newWorld(t *testing.T, store string, users, cap int, control float64) *world {
 	t.Helper()
+	return newWorldWith(t, store, users, cap, control, nil)
+}
+
+// newWorldWith is newWorld with more settings for the campaign.
+func newWorldWith(t *testing.T, store string, users, cap int, control float64, more func(*signedcall.Builder)) *world {
+	t.Helper()
 	ctx := context.Background()
 	st, closeStore, err := openStore(ctx, store)
 	if err != nil {
@@ -183,12 +189,16 @@ func newWorld(t *testing.T, store string, users, cap int, control float64) *worl
 	}
 	defer closeStore()
 	now := time.Now()
-	c, err := signedcall.NewCampaign("crash test").
+	b := signedcall.NewCampaign("crash test").
 		Audience(signedcall.Flag(signedcall.HasPhone)).
 		ControlPercent(control).Cap(cap).
 		TimeZone("UTC").StartNow().CutOff(now.Add(10 * time.Minute)).
 		DNDDays(now.UTC().AddDate(0, 0, 3).Weekday()).
-		CallContext("crash test").Build()
+		CallContext("crash test")
+	if more != nil {
+		more(b)
+	}
+	c, err := b.Build()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,19 +292,51 @@ func (p *proc) wait(t *testing.T) {
 
 // starts reads the dial log: keys started, and keys that also ended.
 func (w *world) starts() (started []string, ended map[string]bool) {
+	calls, _ := w.calls()
+	ended = map[string]bool{}
+	for _, c := range calls {
+		started = append(started, c.key)
+		if !c.end.IsZero() {
+			ended[c.key] = true
+		}
+	}
+	return started, ended
+}
+
+// call is one call in the dial log, with the far end's clock.
+type call struct {
+	key        string
+	start, end time.Time
+}
+
+// calls reads the dial log in order of start.
+func (w *world) calls() ([]call, error) {
 	b, err := os.ReadFile(w.dialLog)
 	if err != nil && !os.IsNotExist(err) {
 		w.t.Fatal(err)
 	}
-	ended = map[string]bool{}
+	var out []call
+	at := map[string]int{}
 	for _, l := range strings.Split(string(b), "\n") {
-		if k, ok := strings.CutPrefix(l, "start "); ok {
-			started = append(started, k)
-		} else if k, ok := strings.CutPrefix(l, "end "); ok {
-			ended[k] = true
+		f := strings.Fields(l)
+		if len(f) != 3 {
+			continue
+		}
+		ns, err := strconv.ParseInt(f[2], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("dial log line %q: %w", l, err)
+		}
+		switch f[0] {
+		case "start":
+			at[f[1]] = len(out)
+			out = append(out, call{key: f[1], start: time.Unix(0, ns)})
+		case "end":
+			if i, ok := at[f[1]]; ok {
+				out[i].end = time.Unix(0, ns)
+			}
 		}
 	}
-	return started, ended
+	return out, nil
 }
 
 // waitStarts blocks until at least n calls have started.
@@ -510,6 +552,74 @@ func TestManyProcesses(t *testing.T) {
 				t.Errorf("%d calls by four processes, want exactly 5,000", len(started))
 			}
 			t.Logf("%d calls, counts %v", len(started), counts)
+		})
+	}
+}
+
+// TestPacingAcrossProcesses runs three dispatcher processes, each allowed
+// 8 calls at once, on one campaign paced at 40 calls a second with at
+// most 5 in progress, and checks both limits on the far end's clock.
+//
+// The far end logs a call a little after the Store recorded its start,
+// so a window of the log shorter than the pace's by that slack (200 ms
+// allowed here) holds only starts the Store saw within one pace window.
+// Calls in progress at the far end are a subset of those the Store
+// counts, so that bound needs no slack.
+func TestPacingAcrossProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes; skipped with -short")
+	}
+	const (
+		users    = 240
+		pace     = 40
+		inFlight = 5
+		slack    = 200 * time.Millisecond
+	)
+	for name, newStore := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			w := newWorldWith(t, newStore(t), users, 0, 0, func(b *signedcall.Builder) {
+				b.Pace(pace, time.Second).MaxConcurrent(inFlight)
+			})
+			var ps []*proc
+			for i := range 3 {
+				ps = append(ps, w.spawn(fmt.Sprintf("p%d", i), "SC_CALL_MS=30", "SC_CONCURRENCY=8"))
+			}
+			for _, p := range ps {
+				p.wait(t)
+			}
+			w.check()
+			calls, err := w.calls()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(calls) != users {
+				t.Fatalf("%d calls, want %d", len(calls), users)
+			}
+			most, busiest := 0, 0
+			for i, c := range calls {
+				n := 0
+				for _, d := range calls[i:] {
+					if d.start.Sub(c.start) < time.Second-slack {
+						n++
+					}
+				}
+				most = max(most, n)
+				open := 0
+				for _, d := range calls {
+					if !d.start.After(c.start) && d.end.After(c.start) {
+						open++
+					}
+				}
+				busiest = max(busiest, open)
+			}
+			if most > pace {
+				t.Errorf("%d calls started within %s, want at most the pace of %d a second", most, time.Second-slack, pace)
+			}
+			if busiest > inFlight {
+				t.Errorf("%d calls in progress at once, want at most %d", busiest, inFlight)
+			}
+			span := calls[len(calls)-1].start.Sub(calls[0].start)
+			t.Logf("%s: %d calls over %s; at most %d within %s, at most %d at once", name, len(calls), span.Round(time.Millisecond), most, time.Second-slack, busiest)
 		})
 	}
 }
