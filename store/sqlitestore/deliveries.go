@@ -77,17 +77,25 @@ func outOfRange(field string, t time.Time) string {
 // deliveryCols are the columns scanDelivery reads, in its order. The
 // campaign ID is known from the query and not read back.
 const deliveryCols = `user_id, phone, time_zone, zone_source, status, due_at, attempt,
-	lease_owner, lease_token, lease_expires, reason, updated_at, finished_at`
+	lease_owner, lease_token, lease_expires, reason, updated_at, finished_at,
+	other_zones, packs`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanDelivery(sc scanner, cid uuid.UUID) (signedcall.Delivery, error) {
 	d := signedcall.Delivery{CampaignID: cid}
-	var zone, status string
+	var zone, status, others, packs string
 	var due, expires, updated, finished sql.NullInt64
 	err := sc.Scan(&d.UserID, &d.Phone, &d.TimeZone, &zone, &status, &due, &d.Attempt,
-		&d.Lease.Owner, &d.Lease.Token, &expires, &d.Reason, &updated, &finished)
+		&d.Lease.Owner, &d.Lease.Token, &expires, &d.Reason, &updated, &finished,
+		&others, &packs)
 	if err != nil {
+		return signedcall.Delivery{}, err
+	}
+	if d.OtherZones, err = decodeList(others); err != nil {
+		return signedcall.Delivery{}, err
+	}
+	if d.Packs, err = decodeList(packs); err != nil {
 		return signedcall.Delivery{}, err
 	}
 	d.ZoneSource, d.Status = signedcall.ZoneSource(zone), signedcall.Status(status)
@@ -150,16 +158,17 @@ const (
 			AND status = ?`
 
 	sqlApplyLookup = `
-		SELECT status, lease_owner, lease_token FROM deliveries
+		SELECT status, lease_owner, lease_token, phone FROM deliveries
 		WHERE campaign_id = ? AND user_id = ?`
 )
 
 // prepare prepares the statements of the hot paths on the writer.
 func (s *Store) prepare(ctx context.Context) error {
-	for _, p := range []struct {
+	type prep struct {
 		st  **sql.Stmt
 		sql string
-	}{
+	}
+	ps := []prep{
 		{&s.claimSelect, sqlClaimSelect},
 		{&s.claimUpdate, sqlClaimUpdate},
 		{&s.claimTokens, sqlClaimTokens},
@@ -167,7 +176,15 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.applyRelease, sqlApplyRelease},
 		{&s.applyFinal, sqlApplyFinal},
 		{&s.applyLookup, sqlApplyLookup},
-	} {
+		{&s.startsCampaign, sqlStartsCampaign},
+		{&s.startsPerson, sqlStartsPerson},
+		{&s.dialling, sqlDialling},
+		{&s.startsPrune, sqlPruneStarts},
+	}
+	for i, n := range startChunks {
+		ps = append(ps, prep{&s.startInserts[i], startInsertSQL(n)})
+	}
+	for _, p := range ps {
 		err := s.read(ctx, func() error {
 			var err error
 			*p.st, err = s.w.PrepareContext(ctx, p.sql)
@@ -196,7 +213,7 @@ func campaignExists(ctx context.Context, q queryer, id uuid.UUID) error {
 // writes; cancelEvery is how many it writes between looks at the context.
 const (
 	insertBatch = 64
-	insertCols  = 14
+	insertCols  = 16
 	cancelEvery = 8192
 )
 
@@ -204,7 +221,8 @@ const (
 // materialized, in one transaction: all or none. Besides the errors
 // documented on [signedcall.Store], it returns an error matching
 // [signedcall.ErrInvalid] for a delivery with an empty UserID, a lease, a
-// status other than pending or final, or a time this store cannot keep.
+// status other than pending or final, a time this store cannot keep, or
+// an other zone or pack that is not valid UTF-8.
 func (s *Store) Materialize(ctx context.Context, campaignID uuid.UUID, ds []signedcall.Delivery) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -292,10 +310,11 @@ func materializable(ctx context.Context, q queryer, id uuid.UUID) error {
 // newRow is a delivery checked and encoded for its INSERT, without the
 // campaign ID.
 type newRow struct {
-	d        *signedcall.Delivery
-	due      int64
-	updated  any
-	finished any
+	d            *signedcall.Delivery
+	due          int64
+	updated      any
+	finished     any
+	zones, packs string
 }
 
 // set checks delivery i of a Materialize call for campaign id and encodes
@@ -308,11 +327,13 @@ func (r *newRow) set(id uuid.UUID, i int, d *signedcall.Delivery) error {
 	if err := signedcall.CheckNewDelivery(id, d); err != nil {
 		return fmt.Errorf("sqlitestore: materialize campaign %s: delivery %d: %w", id, i, err)
 	}
-	var ok1, ok2, ok3 bool
+	var ok1, ok2, ok3, ok4, ok5 bool
 	r.d = d
 	r.due, ok1 = nanos(d.DueAt)
 	r.updated, ok2 = nullNanos(d.UpdatedAt)
 	r.finished, ok3 = nullNanos(d.FinishedAt)
+	r.zones, ok4 = encodeList(d.OtherZones)
+	r.packs, ok5 = encodeList(d.Packs)
 	switch {
 	case !ok1:
 		return bad("%s", outOfRange("due_at", d.DueAt))
@@ -320,6 +341,10 @@ func (r *newRow) set(id uuid.UUID, i int, d *signedcall.Delivery) error {
 		return bad("%s", outOfRange("updated_at", d.UpdatedAt))
 	case !ok3:
 		return bad("%s", outOfRange("finished_at", d.FinishedAt))
+	case !ok4:
+		return bad("other_zones: %q: not valid UTF-8", d.OtherZones)
+	case !ok5:
+		return bad("packs: %q: not valid UTF-8", d.Packs)
 	}
 	return nil
 }
@@ -359,7 +384,7 @@ func insertRows(ctx context.Context, tx *sql.Tx, cid string, rows []newRow, orde
 			d := r.d
 			args = append(args, cid, d.UserID, d.Phone, d.TimeZone, string(d.ZoneSource),
 				string(d.Status), r.due, int64(d.Attempt), d.Reason, r.updated, r.finished,
-				"", int64(0), nil)
+				"", int64(0), nil, r.zones, r.packs)
 		}
 		if _, err := st.ExecContext(quiet, args...); err != nil {
 			return err
@@ -373,7 +398,7 @@ func insertSQL(n int) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO deliveries (campaign_id, user_id, phone, time_zone, zone_source,
 		status, due_at, attempt, reason, updated_at, finished_at,
-		lease_owner, lease_token, lease_expires) VALUES `)
+		lease_owner, lease_token, lease_expires, other_zones, packs) VALUES `)
 	row := "(" + strings.Repeat("?, ", insertCols-1) + "?)"
 	for i := range n {
 		if i > 0 {
@@ -484,6 +509,15 @@ func (s *Store) Claim(ctx context.Context, req signedcall.ClaimRequest) ([]signe
 // a move to StatusDialling while the campaign is not running, as read in
 // the same transaction, gets [signedcall.ErrNotRunning]. A final status
 // clears the lease.
+//
+// Every move to StatusDialling writes a call start to call_starts in the
+// same transaction. One with Limits or a MaxConcurrent first reads, still
+// in that transaction, the starts and the calls in progress they count,
+// and applies [signedcall.CheckLimits]: a refusal is that transition's
+// error, matching [signedcall.ErrLimited] (errors.As finds the
+// [*signedcall.LimitError]), and writes nothing for it. The transitions
+// are checked in order, so each sees the starts of those before it. A
+// move with neither reads nothing beyond what any move reads.
 func (s *Store) Apply(ctx context.Context, ts []signedcall.Transition) ([]error, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -494,6 +528,7 @@ func (s *Store) Apply(ctx context.Context, ts []signedcall.Transition) ([]error,
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		a := applier{
+			s:       s,
 			ctx:     context.WithoutCancel(ctx),
 			tx:      tx,
 			dial:    tx.StmtContext(ctx, s.applyDial),
@@ -510,6 +545,9 @@ func (s *Store) Apply(ctx context.Context, ts []signedcall.Transition) ([]error,
 				return err
 			}
 		}
+		if err := a.flushStarts(); err != nil {
+			return err
+		}
 		return a.moved.save(ctx, tx)
 	})
 	if err != nil {
@@ -520,13 +558,25 @@ func (s *Store) Apply(ctx context.Context, ts []signedcall.Transition) ([]error,
 
 // applier holds one Apply transaction's statements.
 type applier struct {
+	s                            *Store
 	ctx                          context.Context
 	tx                           *sql.Tx
 	dial, release, final, lookup *sql.Stmt
+	// The statements of call starts and limits, bound to tx when first
+	// used.
+	startInserts                 [len(startChunks)]*sql.Stmt
+	startsCampaign, startsPerson *sql.Stmt
 	moved                        counter
 	// states caches the state of each campaign seen; the transaction
 	// holds the write lock, so none can change meanwhile.
 	states map[string]signedcall.CampaignState
+	// Buffers for the starts a limit check reads, reused across
+	// transitions.
+	campaignStarts, personStarts []signedcall.CallStart
+	// newStarts holds the arguments, three a start, of the starts noted
+	// and not yet written, and newest the latest of their instants.
+	newStarts []any
+	newest    int64
 }
 
 // state returns the state of campaign cid, "" if it is unknown (and then
@@ -547,98 +597,163 @@ func (a *applier) state(cid string) (signedcall.CampaignState, error) {
 	return signedcall.CampaignState(st), nil
 }
 
+// invalidMove is the error of a transition of delivery k the rules
+// forbid.
+func invalidMove(k signedcall.Key, format string, args ...any) error {
+	return fmt.Errorf("sqlitestore: delivery %s/%s: %s: %w",
+		k.CampaignID, k.UserID, fmt.Sprintf(format, args...), signedcall.ErrInvalid)
+}
+
 // apply writes one transition. It returns the transition's own error, or
 // an error of the Store.
 func (a *applier) apply(t *signedcall.Transition) (error, error) {
 	k := t.Key
-	invalid := func(format string, args ...any) error {
-		return fmt.Errorf("sqlitestore: delivery %s/%s: %s: %w",
-			k.CampaignID, k.UserID, fmt.Sprintf(format, args...), signedcall.ErrInvalid)
-	}
 	if t.To != signedcall.StatusDialling && t.To != signedcall.StatusPending && !t.To.Final() {
-		return invalid("cannot move to status %q", t.To), nil
+		return invalidMove(k, "cannot move to status %q", t.To), nil
 	}
 	at, ok := nullNanos(t.At)
 	if !ok {
-		return invalid("%s", outOfRange("at", t.At)), nil
+		return invalidMove(k, "%s", outOfRange("at", t.At)), nil
 	}
 	cid := k.CampaignID.String()
-	// exec runs the write for a delivery in status from and reports
-	// whether it matched.
-	var exec func(from signedcall.Status) (bool, error)
-	var froms []signedcall.Status
-	changed := func(res sql.Result, err error) (bool, error) {
-		if err != nil {
-			return false, err
-		}
-		n, err := res.RowsAffected()
-		return n == 1, err
+	if t.To == signedcall.StatusDialling {
+		return a.dialTo(t, cid, at)
 	}
-	switch {
-	case t.To == signedcall.StatusDialling:
-		froms = []signedcall.Status{signedcall.StatusClaimed}
-		exec = func(signedcall.Status) (bool, error) {
-			// No call starts once a pause or stop is written: the
-			// state is read in this transaction.
-			if st, err := a.state(cid); st != signedcall.StateRunning || err != nil {
-				return false, err
-			}
-			return changed(a.dial.ExecContext(a.ctx, t.Reason, at, cid, k.UserID, t.Owner, t.Token))
-		}
-	case t.To == signedcall.StatusPending:
+	// exec runs the write for a delivery in status from.
+	var exec func(from signedcall.Status) (sql.Result, error)
+	var froms []signedcall.Status
+	if t.To == signedcall.StatusPending {
 		due, ok := nanos(t.DueAt)
 		if !ok {
-			return invalid("%s", outOfRange("due_at", t.DueAt)), nil
+			return invalidMove(k, "%s", outOfRange("due_at", t.DueAt)), nil
 		}
 		// Deferral (from claimed) comes before a retry (from dialling).
 		froms = []signedcall.Status{signedcall.StatusClaimed, signedcall.StatusDialling}
-		exec = func(from signedcall.Status) (bool, error) {
-			return changed(a.release.ExecContext(a.ctx, due, t.Reason, at,
-				cid, k.UserID, t.Owner, t.Token, string(from)))
+		exec = func(from signedcall.Status) (sql.Result, error) {
+			return a.release.ExecContext(a.ctx, due, t.Reason, at,
+				cid, k.UserID, t.Owner, t.Token, string(from))
 		}
-	default:
+	} else {
 		// Most outcomes are of calls placed.
 		froms = []signedcall.Status{signedcall.StatusDialling, signedcall.StatusClaimed}
-		exec = func(from signedcall.Status) (bool, error) {
-			return changed(a.final.ExecContext(a.ctx, string(t.To), t.Reason, at, at,
-				cid, k.UserID, t.Owner, t.Token, string(from)))
+		exec = func(from signedcall.Status) (sql.Result, error) {
+			return a.final.ExecContext(a.ctx, string(t.To), t.Reason, at, at,
+				cid, k.UserID, t.Owner, t.Token, string(from))
 		}
 	}
 	for _, from := range froms {
-		ok, err := exec(from)
+		res, err := exec(from)
 		if err != nil {
 			return nil, err
 		}
-		if ok {
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, err
+		}
+		if n == 1 {
 			a.moved.move(cid, from, t.To, 1)
 			return nil, nil
 		}
 	}
+	return a.explain(t, cid)
+}
 
-	// Nothing matched: say why.
-	var status, owner string
+// dialTo moves a claimed delivery to dialling, after its limits if it has
+// any, and records the call's start.
+func (a *applier) dialTo(t *signedcall.Transition, cid string, at any) (error, error) {
+	k := t.Key
+	atN, _ := nanos(t.At) // in range: apply checked
+	limited := len(t.Limits) > 0 || t.MaxConcurrent != 0
+	if limited {
+		// The limits need the number, and a lease or campaign that
+		// refuses the move decides before they do.
+		var status, owner, phone string
+		var token int64
+		err := a.lookup.QueryRowContext(a.ctx, cid, k.UserID).Scan(&status, &owner, &token, &phone)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound(k), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		cs, err := a.state(cid)
+		if err != nil {
+			return nil, err
+		}
+		if terr := refusal(t, signedcall.Status(status), owner, token, cs); terr != nil {
+			return terr, nil
+		}
+		if terr, err := a.checkLimits(t, cid, phone, atN); terr != nil || err != nil {
+			return terr, err
+		}
+	} else if cs, err := a.state(cid); cs != signedcall.StateRunning || err != nil {
+		// No call starts once a pause or stop is written: the state is
+		// read in this transaction.
+		if err != nil {
+			return nil, err
+		}
+		return a.explain(t, cid)
+	}
+
+	res, err := a.dial.ExecContext(a.ctx, t.Reason, at, cid, k.UserID, t.Owner, t.Token)
+	if err != nil {
+		return nil, err
+	}
+	n, err := res.RowsAffected()
+	switch {
+	case err != nil:
+		return nil, err
+	case n == 0 && limited:
+		return nil, fmt.Errorf("sqlitestore: delivery %s/%s was read as claimed under the lease named, "+
+			"yet the move to dialling matched nothing", k.CampaignID, k.UserID)
+	case n == 0:
+		return a.explain(t, cid)
+	}
+	a.moved.move(cid, signedcall.StatusClaimed, signedcall.StatusDialling, 1)
+	a.recordStart(cid, k.UserID, atN)
+	return nil, nil
+}
+
+// explain returns the error of a transition whose write matched nothing.
+func (a *applier) explain(t *signedcall.Transition, cid string) (error, error) {
+	k := t.Key
+	var status, owner, phone string
 	var token int64
-	err := a.lookup.QueryRowContext(a.ctx, cid, k.UserID).Scan(&status, &owner, &token)
+	err := a.lookup.QueryRowContext(a.ctx, cid, k.UserID).Scan(&status, &owner, &token, &phone)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("sqlitestore: delivery %s/%s: %w", k.CampaignID, k.UserID, signedcall.ErrNotFound), nil
+		return notFound(k), nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	st := signedcall.Status(status)
-	if st.Final() || st == signedcall.StatusPending || owner != t.Owner || token != t.Token {
-		return fmt.Errorf("sqlitestore: delivery %s/%s is %s: %w",
-			k.CampaignID, k.UserID, st, signedcall.ErrLeaseLost), nil
-	}
-	if t.To == signedcall.StatusDialling && st != signedcall.StatusClaimed {
-		return invalid("cannot dial from %s", st), nil
-	}
-	if t.To == signedcall.StatusDialling {
-		return fmt.Errorf("sqlitestore: delivery %s/%s: campaign is %s: %w",
-			k.CampaignID, k.UserID, a.states[cid], signedcall.ErrNotRunning), nil
+	if terr := refusal(t, st, owner, token, a.states[cid]); terr != nil {
+		return terr, nil
 	}
 	return nil, fmt.Errorf("sqlitestore: delivery %s/%s is %s under the lease named, "+
 		"yet the write to %s matched nothing", k.CampaignID, k.UserID, st, t.To)
+}
+
+func notFound(k signedcall.Key) error {
+	return fmt.Errorf("sqlitestore: delivery %s/%s: %w", k.CampaignID, k.UserID, signedcall.ErrNotFound)
+}
+
+// refusal returns the error of transition t for a delivery in status st
+// under the lease (owner, token), in a campaign in state cs (looked at
+// only for a move to dialling), or nil if the rules allow the move.
+func refusal(t *signedcall.Transition, st signedcall.Status, owner string, token int64, cs signedcall.CampaignState) error {
+	k := t.Key
+	switch {
+	case st.Final() || st == signedcall.StatusPending || owner != t.Owner || token != t.Token:
+		return fmt.Errorf("sqlitestore: delivery %s/%s is %s: %w",
+			k.CampaignID, k.UserID, st, signedcall.ErrLeaseLost)
+	case t.To == signedcall.StatusDialling && st != signedcall.StatusClaimed:
+		return invalidMove(k, "cannot dial from %s", st)
+	case t.To == signedcall.StatusDialling && cs != signedcall.StateRunning:
+		return fmt.Errorf("sqlitestore: delivery %s/%s: campaign is %s: %w",
+			k.CampaignID, k.UserID, cs, signedcall.ErrNotRunning)
+	}
+	return nil
 }
 
 // ---- FinishRemaining ----

@@ -64,6 +64,51 @@
 // of one kernel and POSIX file locks that work, so do not put the file on
 // NFS or another network file system.
 //
+// # Call limits
+//
+// Every move to dialling that Apply writes also writes a row to the
+// call_starts table, in the same transaction: the campaign, the number
+// called and the transition's At, whether or not the transition carried
+// limits. Indexes on (phone, at) and (campaign_id, at) serve the two
+// kinds of limit. A move with no limits and no MaxConcurrent reads
+// nothing more than before: its start is written, with the others of the
+// same Apply, by one prepared INSERT for up to 64 starts, just before the
+// next move that checks limits or else before the commit.
+//
+// A move to dialling with Limits or a MaxConcurrent is checked inside the
+// Apply transaction, after its lease and the campaign's state, by
+// [signedcall.CheckLimits] on what the transaction reads:
+//   - the campaign's starts since At minus its longest
+//     [signedcall.ScopeCampaign] window, of which only the latest are
+//     read, as many as the largest Max among those limits, since those
+//     are all the limits decide on;
+//   - the number's starts, from every campaign, since At minus its
+//     longest per-person window ([signedcall.ScopePerson],
+//     [signedcall.ScopePersonCampaign]);
+//   - when MaxConcurrent is positive, how many of the campaign's
+//     deliveries are dialling under a lease that expires after At, which
+//     reads the campaign's leased deliveries whose lease outlasts At.
+//
+// A refusal is that transition's error, a [*signedcall.LimitError]
+// matching [signedcall.ErrLimited], and nothing is written for it. The
+// transitions of one Apply are checked in order, so each sees the starts
+// the earlier ones wrote.
+//
+// Check and start are atomic across processes because every write
+// transaction begins with BEGIN IMMEDIATE, which takes the file's write
+// lock before the first read: two Stores, in one process or several,
+// can never both read the same starts and both dial. The starts a limit
+// counts are those every process wrote to the file.
+//
+// Starts are kept for at least [signedcall.MaxLimitWindow]. They are
+// pruned in the Apply transaction that writes a start whose rowid is a
+// multiple of 8192, the same pace whichever process writes: that
+// transaction deletes every start at or before the latest At among those
+// it writes, minus MaxLimitWindow and a day, by way of the
+// (campaign_id, at) index, one short range per campaign. The cut-off is
+// taken from the transitions' times, as the limits are, never from the
+// wall clock; the day covers processes whose clocks disagree.
+//
 // # Schema
 //
 // The schema is versioned. Open applies the migrations this version of the
@@ -71,6 +116,21 @@
 // schema_version table. A file written by a newer version is refused with
 // [ErrSchemaTooNew] and left as it was, so an older binary never writes to
 // a schema it does not understand.
+//
+// Version 1 has the campaigns, the deliveries, their counts and the lease
+// counter. Version 2 adds each delivery's OtherZones and Packs, as the
+// TEXT columns other_zones and packs, each an empty string for none or
+// else a JSON array of strings (so no element can be mistaken for two,
+// whatever it holds; Materialize refuses one that is not UTF-8), and the
+// call_starts table. Open migrates a version 1 file in place, in one
+// transaction: ALTER TABLE ... ADD COLUMN, which rewrites no rows and
+// takes the same time for any number of deliveries, and CREATE TABLE and
+// CREATE INDEX for call_starts. Deliveries written before it read back
+// with no other zones and no packs, and no call made before it counts
+// toward a limit. If the migration fails, the file stays at version 1.
+// Stop every process using the file before upgrading: a process of an
+// older version that still has it open keeps writing without recording
+// call starts.
 //
 // Counts reads a per-campaign table that every write keeps up to date in
 // its own transaction, so it costs the same for ten deliveries or ten

@@ -43,6 +43,9 @@ type Store struct {
 	// Statements on the writer for the hot paths, prepared once.
 	claimSelect, claimUpdate, claimTokens            *sql.Stmt
 	applyDial, applyRelease, applyFinal, applyLookup *sql.Stmt
+	startInserts                                     [len(startChunks)]*sql.Stmt
+	startsPrune, startsCampaign, startsPerson        *sql.Stmt
+	dialling                                         *sql.Stmt
 
 	closeOnce sync.Once
 	closeErr  error
@@ -227,10 +230,11 @@ func fileURI(abs string) string {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
-		for _, st := range []*sql.Stmt{
+		for _, st := range append([]*sql.Stmt{
 			s.claimSelect, s.claimUpdate, s.claimTokens,
 			s.applyDial, s.applyRelease, s.applyFinal, s.applyLookup,
-		} {
+			s.startsPrune, s.startsCampaign, s.startsPerson, s.dialling,
+		}, s.startInserts[:]...) {
 			if st != nil {
 				errs = append(errs, st.Close())
 			}
