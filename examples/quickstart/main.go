@@ -42,8 +42,8 @@ import (
 
 	"github.com/signedcall/signedcall"
 	"github.com/signedcall/signedcall/caller/simulated"
-	"github.com/signedcall/signedcall/rules"
 	"github.com/signedcall/signedcall/internal/synth"
+	"github.com/signedcall/signedcall/rules"
 	"github.com/signedcall/signedcall/store/memstore"
 	"github.com/signedcall/signedcall/store/pgstore"
 	"github.com/signedcall/signedcall/store/sqlitestore"
