@@ -57,7 +57,8 @@ func (s CampaignState) valid() bool {
 // Ended reports whether the campaign can make no more calls.
 func (s CampaignState) Ended() bool { return s == StateCompleted || s == StateStopped }
 
-// Policy says what happens to a call that falls due inside DND.
+// Policy says what happens to a call that falls due inside DND, outside
+// the hours of a rule pack that applies, or past a per-person limit.
 type Policy string
 
 // DND policies.
@@ -407,8 +408,10 @@ func (b *Builder) Retry(maxAttempts int, backoff time.Duration, on ...RetryOn) *
 // calling-hour rule pack or a per-person limit refuses.
 func (b *Builder) Policy(p Policy) *Builder { b.c.Delivery.Policy = p; return b }
 
-// RulePacks applies the packs with these IDs to everyone called. The
-// dispatcher's [Config.Rules] must hold them.
+// RulePacks applies the packs with these IDs to everyone called, on top
+// of those RulePacksByCountry adds when both are set. The dispatcher's
+// [Config.Rules] must hold them: Dispatcher.Preview and Publish refuse a
+// campaign naming one it lacks with [ErrUnknownRulePack].
 func (b *Builder) RulePacks(ids ...string) *Builder {
 	b.c.Delivery.Rules.Packs = append(b.c.Delivery.Rules.Packs, ids...)
 	return b
@@ -420,14 +423,16 @@ func (b *Builder) RulePacksByCountry() *Builder { b.c.Delivery.Rules.ByCountry =
 
 // Pace caps the campaign at calls started in any window of length per,
 // across every dispatcher on the Store: Pace(10, time.Second) is ten
-// calls a second.
+// calls a second. calls must be at least 1 and per from 1ms to
+// [MaxLimitWindow]; Build reports either otherwise.
 func (b *Builder) Pace(calls int, per time.Duration) *Builder {
 	b.c.Delivery.Pace = &Pace{Calls: calls, Per: Duration(per)}
 	return b
 }
 
 // MaxConcurrent caps the campaign's calls in progress at once, across
-// every dispatcher on the Store.
+// every dispatcher on the Store. 0, the default, sets no cap; a negative
+// n is a validation error.
 func (b *Builder) MaxConcurrent(n int) *Builder { b.c.Delivery.MaxConcurrent = n; return b }
 
 // CallContext sets the reason shown to the person called.

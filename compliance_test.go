@@ -103,7 +103,8 @@ func TestShippedPacksDeferExactly(t *testing.T) {
 // TestFloridaLimitThroughRetries: a Florida number is called at most
 // three times in 24 hours in one campaign. The campaign retries missed
 // calls after 1, 2 and 4 minutes; the fourth attempt is refused by the
-// US-FL pack's limit and, under the discard policy, discarded.
+// US-FL pack's limit, and the delivery ends missed, its last call's
+// result, whatever the policy.
 func TestFloridaLimitThroughRetries(t *testing.T) {
 	// Mon 7 Dec 2026 10:00 EST.
 	start := time.Date(2026, 12, 7, 15, 0, 0, 0, time.UTC)
@@ -112,10 +113,12 @@ func TestFloridaLimitThroughRetries(t *testing.T) {
 		status signedcall.Status
 		reason string
 	}{
-		{signedcall.PolicyDiscard, signedcall.StatusDiscardedDND, signedcall.ReasonLimit},
+		// The fourth attempt is a retry of a missed call: the delivery keeps
+		// that result, with the reason it was not called again.
+		{signedcall.PolicyDiscard, signedcall.StatusMissed, signedcall.ReasonLimit},
 		// Deferred to a day after the first call, which is past the
 		// cut-off at 18:00 EST.
-		{signedcall.PolicyDefer, signedcall.StatusExpired, signedcall.ReasonLimitPastCut},
+		{signedcall.PolicyDefer, signedcall.StatusMissed, signedcall.ReasonLimitPastCut},
 	} {
 		clk := fixedClock(start)
 		st := memstore.New()

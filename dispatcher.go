@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,7 +66,8 @@ type Config struct {
 	MaxCallsPerMinute int
 	// Rules holds the calling-hour rule packs campaigns may name, and
 	// that RulePacksByCountry picks from (package rules ships them).
-	// Default: none, so a campaign that names a pack is refused.
+	// Default: none, so Preview and Publish refuse a campaign that names
+	// a pack or asks for packs by country.
 	Rules *RuleSet
 	// Locator places each person in time zones and regions when a
 	// campaign is planned (package locate reads the number and the city).
@@ -790,9 +792,9 @@ func (d *Dispatcher) decideAll(ctx context.Context, c *Campaign, campaignLoc *ti
 		dec := decide(c, r, now)
 		switch {
 		case dec.status != "":
-			ws = append(ws, write{dl: dl, to: dec.status, reason: dec.reason})
+			ws = append(ws, write{dl: dl, to: endStatus(dl, dec.status), reason: dec.reason})
 		case !dec.deferTo.IsZero():
-			ws = append(ws, write{dl: dl, to: StatusPending, dueAt: dec.deferTo, reason: dec.reason})
+			ws = append(ws, write{dl: dl, to: StatusPending, dueAt: dec.deferTo, reason: keepRetry(dl, dec.reason)})
 		case !now.Add(d.cfg.CallTimeout).Before(dl.Lease.Expires):
 			// A call started now could outlive the lease and be rescued
 			// while it rings. Hand it back to be claimed afresh.
@@ -840,9 +842,9 @@ func (d *Dispatcher) decideAll(ctx context.Context, c *Campaign, campaignLoc *ti
 			default:
 				dec := deferLimited(c, rs[i], le.RetryAt)
 				if dec.status != "" {
-					again = append(again, write{dl: w.dl, to: dec.status, reason: dec.reason})
+					again = append(again, write{dl: w.dl, to: endStatus(w.dl, dec.status), reason: dec.reason})
 				} else {
-					again = append(again, write{dl: w.dl, to: StatusPending, dueAt: dec.deferTo, reason: dec.reason})
+					again = append(again, write{dl: w.dl, to: StatusPending, dueAt: dec.deferTo, reason: keepRetry(w.dl, dec.reason)})
 				}
 			}
 		}
@@ -856,6 +858,37 @@ func (d *Dispatcher) decideAll(ctx context.Context, c *Campaign, campaignLoc *ti
 		return dials, throttle, true, rulesErr
 	}
 	return dials, throttle, halted, nil
+}
+
+// retried returns the status of the call a pending retry repeats (busy,
+// missed or failed), from the reason the retry was written with.
+func retried(dl Delivery) (Status, bool) {
+	prev, ok := strings.CutPrefix(dl.Reason, ReasonRetry)
+	if !ok || dl.Attempt == 0 {
+		return "", false
+	}
+	s := Status(prev)
+	return s, s.Final()
+}
+
+// endStatus is the final status of a delivery that ends without a call
+// now, for reason of the time rules or a limit: a retry keeps the result
+// of the call it retried, since that call was placed, and the reason
+// says why it was not called again.
+func endStatus(dl Delivery, s Status) Status {
+	if prev, ok := retried(dl); ok && (s == StatusDiscardedDND || s == StatusExpired) {
+		return prev
+	}
+	return s
+}
+
+// keepRetry is the reason for deferring dl: a retry keeps its retry
+// reason, so that it still knows what it retries when it ends.
+func keepRetry(dl Delivery, reason string) string {
+	if _, ok := retried(dl); ok {
+		return dl.Reason
+	}
+	return reason
 }
 
 func earliest(a, b time.Time) time.Time {
@@ -901,9 +934,9 @@ func (d *Dispatcher) call(ctx context.Context, c *Campaign, campaignLoc *time.Lo
 	if dec := decide(c, r, now); !dec.dial {
 		dl.Attempt-- // the attempt never reached the Caller
 		if dec.status != "" {
-			return write{dl: dl, to: dec.status, dueAt: time.Time{}, reason: dec.reason}
+			return write{dl: dl, to: endStatus(dl, dec.status), reason: dec.reason}
 		}
-		return write{dl: dl, to: StatusPending, dueAt: dec.deferTo, reason: dec.reason}
+		return write{dl: dl, to: StatusPending, dueAt: dec.deferTo, reason: keepRetry(dl, dec.reason)}
 	}
 	defer func() {
 		if r := recover(); r != nil {

@@ -23,9 +23,10 @@ type Locator interface {
 
 // Location is where a [Locator] places a person.
 type Location struct {
-	// Zones are the IANA zones the person may be in, most likely first.
-	// When there are several (a mobile range that spans a country), a
-	// call must be allowed in every one of them.
+	// Zones are the IANA zones the person may be in, in the Locator's
+	// order; the first is recorded as Delivery.TimeZone, the rest as
+	// OtherZones. When there are several (a mobile range that spans a
+	// country), a call must be allowed in every one of them.
 	Zones []string
 	// Source says which input decided Zones.
 	Source ZoneSource

@@ -81,8 +81,9 @@ type Reach struct {
 	UnreachableReasons map[string]int `json:"unreachable_reasons"`
 	// UnknownTimeZones counts qualified users whose profile names a time
 	// zone this host does not know ("asia/kolkata", "Mars/Base"): their
-	// DND is read in the campaign's zone, which is likely wrong for them.
-	// Fix the profiles, or exclude them, before publishing.
+	// zone comes from the Locator's other sources, or is the campaign's,
+	// which may be wrong for them. Fix the profiles, or exclude them,
+	// before publishing; the Summary says how many there are.
 	UnknownTimeZones int `json:"unknown_time_zones"`
 	// ZoneSources counts targets by the input that decided their zone.
 	ZoneSources map[ZoneSource]int `json:"zone_sources"`
@@ -102,23 +103,33 @@ func (r Reach) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d qualify: %d control, %d unreachable, %d over the cap, %d to call.\n",
 		r.Qualified, r.Control, r.Unreachable, r.Capped, r.Targets)
+	if len(r.UnreachableReasons) > 0 {
+		var parts []string
+		for _, why := range slices.Sorted(maps.Keys(r.UnreachableReasons)) {
+			parts = append(parts, fmt.Sprintf("%s %d", why, r.UnreachableReasons[why]))
+		}
+		fmt.Fprintf(&b, "Unreachable: %s.\n", strings.Join(parts, ", "))
+	}
+	if r.UnknownTimeZones > 0 {
+		fmt.Fprintf(&b, "Profiles naming a time zone this host does not know: %d.\n", r.UnknownTimeZones)
+	}
 	if len(r.ZoneSources) > 0 {
-		b.WriteString("Time zones of those called, by source:")
+		var parts []string
 		for _, src := range []ZoneSource{ZoneFromProfile, ZoneFromPhone, ZoneFromCity, ZoneFromCoordinates, ZoneFromCampaign} {
 			if n := r.ZoneSources[src]; n > 0 {
-				fmt.Fprintf(&b, " %s %d;", src, n)
+				parts = append(parts, fmt.Sprintf("%s %d", src, n))
 			}
 		}
-		b.WriteString("\n")
+		fmt.Fprintf(&b, "Time zones of those called, by source: %s.\n", strings.Join(parts, ", "))
 	}
 	if len(r.Packs) == 0 {
 		b.WriteString("Rule packs: none apply.\n")
 	} else {
-		b.WriteString("Rule packs:")
+		var parts []string
 		for _, title := range slices.Sorted(maps.Keys(r.Packs)) {
-			fmt.Fprintf(&b, " %s for %d;", title, r.Packs[title])
+			parts = append(parts, fmt.Sprintf("%s for %d", title, r.Packs[title]))
 		}
-		b.WriteString("\n")
+		fmt.Fprintf(&b, "Rule packs: %s.\n", strings.Join(parts, ", "))
 	}
 	fmt.Fprintf(&b, "Covered by no rule pack, protected only by the campaign's DND: %d.\n", r.NoPack)
 	return b.String()

@@ -86,10 +86,15 @@ func (p *RetryPolicy) validate(field string) []error {
 // next returns when attempt number attempt+1 is due after a result of
 // status and reason at now, or false if it is not retried.
 //
-// TODO(retry): a retry still pending when the campaign is stopped or
-// reaches its cut-off is finished as stopped or expired_cutoff, and the
-// earlier attempt's result (busy, missed) is lost from reports; keeping
-// it needs a last-outcome field on Delivery that FinishRemaining honours.
+// A retry the dispatcher ends without calling (DND, a rule pack or a
+// limit under the discard policy, or a deferral past the cut-off) keeps
+// the result of the call it retried.
+//
+// TODO(retry): a retry still pending when the campaign is stopped, or
+// when the Store's FinishRemaining expires what is left at the cut-off,
+// is finished as stopped or expired_cutoff, and the earlier attempt's
+// result (busy, missed) is lost from reports; keeping it needs
+// FinishRemaining to honour the retry reason in every Store.
 func (p *RetryPolicy) next(attempt int, status Status, reason string, now time.Time) (time.Time, bool) {
 	if p == nil || attempt >= p.MaxAttempts {
 		return time.Time{}, false

@@ -226,11 +226,14 @@ func TestConfigLimitsValidated(t *testing.T) {
 
 func TestReachSummary(t *testing.T) {
 	r := Reach{Qualified: 10, Control: 1, Unreachable: 2, Capped: 1, Targets: 6,
+		UnreachableReasons: map[string]int{ReasonNoPhone: 1, ReasonInvalidPhone: 1}, UnknownTimeZones: 3,
 		ZoneSources: map[ZoneSource]int{ZoneFromPhone: 4, ZoneFromCampaign: 2},
 		Packs:       map[string]int{"US@1": 5, "US-FL@1": 2}, NoPack: 1}
 	want := "10 qualify: 1 control, 2 unreachable, 1 over the cap, 6 to call.\n" +
-		"Time zones of those called, by source: phone 4; campaign 2;\n" +
-		"Rule packs: US-FL@1 for 2; US@1 for 5;\n" +
+		"Unreachable: invalid_phone 1, no_phone 1.\n" +
+		"Profiles naming a time zone this host does not know: 3.\n" +
+		"Time zones of those called, by source: phone 4, campaign 2.\n" +
+		"Rule packs: US-FL@1 for 2, US@1 for 5.\n" +
 		"Covered by no rule pack, protected only by the campaign's DND: 1.\n"
 	if got := r.Summary(); got != want {
 		t.Errorf("Summary() =\n%s\nwant\n%s", got, want)

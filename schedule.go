@@ -38,7 +38,8 @@ const (
 	ReasonOverCap = "over_cap"
 	// ReasonNoPhone: qualified, but the profile has no phone number.
 	ReasonNoPhone = "no_phone"
-	// ReasonInvalidPhone: qualified, but the number is not E.164.
+	// ReasonInvalidPhone: qualified, but the number is not E.164, or the
+	// Locator found it is not a number of its country's numbering plan.
 	ReasonInvalidPhone = "invalid_phone"
 	// ReasonBeforeStart: looked at before the start; due at the start.
 	ReasonBeforeStart = "before_start"
@@ -50,8 +51,9 @@ const (
 	// ReasonDeferred: due inside DND and moved to the next open local
 	// time (pending, with the new DueAt).
 	ReasonDeferred = "deferred_dnd"
-	// ReasonDeferPastCut: due inside DND, and the next open local time is
-	// at or after the cut-off (expired_cutoff).
+	// ReasonDeferPastCut: due inside DND or outside a rule pack's hours,
+	// and the next instant both allow is at or after the cut-off, or more
+	// than 62 days away (expired_cutoff).
 	ReasonDeferPastCut = "deferred_past_cut_off"
 	// ReasonRuleHours: due outside the hours a calling-hour rule pack
 	// allows in the person's local time, and discarded (discarded_dnd).

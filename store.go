@@ -42,11 +42,16 @@ const (
 	StatusControl Status = "control"
 	// StatusCapped: qualified, but outside the cap's sample; never called.
 	StatusCapped Status = "capped"
-	// StatusDiscardedDND: due inside DND in the person's local time, under
-	// the discard policy; never called.
+	// StatusDiscardedDND: under the discard policy, due when the person may
+	// not be called: inside DND in their local time (reason dnd), outside a
+	// rule pack's hours or on its holiday (rule_pack_hours,
+	// rule_pack_holiday), or past a per-person limit (frequency_limit);
+	// never called. A retry refused this way keeps the status of the call
+	// it retried (busy, missed, failed) with that reason instead.
 	StatusDiscardedDND Status = "discarded_dnd"
 	// StatusExpired: not called before the cut-off, or deferred to a time
-	// at or after it.
+	// at or after it. A retry refused this way by the dispatcher keeps the
+	// status of the call it retried.
 	StatusExpired Status = "expired_cutoff"
 	// StatusUnreachable: qualified, but without a dialable number.
 	StatusUnreachable Status = "unreachable"
