@@ -38,8 +38,8 @@
 // so it gets every zone of its country code in libphonenumber's prefix
 // data: a United Kingdom mobile (+44 7) gives Europe/Guernsey,
 // Europe/Isle_of_Man, Europe/Jersey and Europe/London, an Australian
-// mobile (+61 4) the eight zones of the mainland, Lord Howe Island and the
-// Indian Ocean territories, a Russian mobile (+7 9) those of Russia and
+// mobile (+61 4) eight zones in all (Australia/Adelaide, Brisbane, Eucla,
+// Lord_Howe, Perth and Sydney, Indian/Christmas and Indian/Cocos), a Russian mobile (+7 9) those of Russia and
 // Kazakhstan. Zones then holds them all and a call must be allowed in
 // every one, which for a country as wide as Russia leaves few hours, or
 // none: that is the safe reading of a number that may be anywhere. They
