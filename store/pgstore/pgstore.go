@@ -87,16 +87,12 @@
 // and Claim taking over a dialling delivery whose lease expired, which
 // starts no call but brings it back under MaxConcurrent.
 //
-// Starts are kept for at least [signedcall.MaxLimitWindow]. Each Store
-// counts the starts it writes, from a random offset so that short-lived
-// processes do their share; after the commit of the Apply that takes the
-// count past a multiple of 8192, that Apply deletes every start at or
-// before the latest At it wrote minus MaxLimitWindow and a day (for
-// clocks that differ between processes), campaign by campaign through
-// the (campaign_id, at) index. The cut-off comes from the transitions'
-// times, as the limits' do, never from the database's clock. A failed
-// prune is not reported; the next one deletes what it left. Starts of a
-// campaign removed from the campaigns table by hand are not pruned.
+// Starts are kept. The store can prune them (after the Apply that takes
+// its count of starts written past a multiple of a set pace, deleting
+// every start at or before the latest At it wrote minus MaxLimitWindow
+// and a day, campaign by campaign through the (campaign_id, at) index),
+// but that is off, because a single transition with an At far in the
+// future would delete starts other limits still count.
 //
 // # Schema
 //
@@ -245,7 +241,9 @@ func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{pool: pool, pruneEvery: defaultPruneEvery}
-	s.startCount.Store(rand.Int64N(s.pruneEvery))
+	if s.pruneEvery > 0 {
+		s.startCount.Store(rand.Int64N(s.pruneEvery))
+	}
 	return s, nil
 }
 

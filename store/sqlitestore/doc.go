@@ -100,14 +100,11 @@
 // can never both read the same starts and both dial. The starts a limit
 // counts are those every process wrote to the file.
 //
-// Starts are kept for at least [signedcall.MaxLimitWindow]. They are
-// pruned in the Apply transaction that writes a start whose rowid is a
-// multiple of 8192, the same pace whichever process writes: that
-// transaction deletes every start at or before the latest At among those
-// it writes, minus MaxLimitWindow and a day, by way of the
-// (campaign_id, at) index, one short range per campaign. The cut-off is
-// taken from the transitions' times, as the limits are, never from the
-// wall clock; the day covers processes whose clocks disagree.
+// Starts are kept: the store can prune them (in the Apply transaction
+// that writes a start whose rowid is a multiple of a set pace, deleting
+// every start at or before the latest At written minus MaxLimitWindow
+// and a day), but that is off, because a single transition with an At
+// far in the future would delete starts other limits still count.
 //
 // # Schema
 //

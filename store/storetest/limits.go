@@ -22,6 +22,25 @@ var limitTests = []test{
 	{"InOrderWithinBatch", testLimitInOrderWithinBatch},
 	{"Invalid", testLimitInvalid},
 	{"LastCallRace", testLimitLastCallRace},
+	{"FutureStartKeepsOthers", testLimitFutureStartKeepsOthers},
+}
+
+// testLimitFutureStartKeepsOthers: a call started with an At more than
+// MaxLimitWindow ahead (a process whose clock is wrong) does not make
+// the Store forget other numbers' starts.
+func testLimitFutureStartKeepsOthers(t *testing.T, s signedcall.Store) {
+	phone := freshPhone(t)
+	l := limitOf(1, 24*time.Hour, signedcall.ScopePerson)
+	cid, _ := withDeliveries(t, s, func(cid uuid.UUID) []signedcall.Delivery {
+		ds := samePhone(3, phone)(cid)
+		ds[1].Phone = freshPhone(t)
+		return ds
+	})
+	ds := claim(t, s, cid, "a", base, 1000*24*time.Hour, 3)
+	mustApply(t, s, ds[0], dial(ds[0], base, 0, l))
+	mustApply(t, s, ds[1], dial(ds[1], base.Add(signedcall.MaxLimitWindow+48*time.Hour), 0))
+	err := apply(t, s, dial(ds[2], base.Add(time.Minute), 0, l))[0]
+	wantLimited(t, "Apply(same number, after another's far-future start)", err, base.Add(24*time.Hour), 0)
 }
 
 // freshPhone returns a number no other subtest uses, in the +999 range
