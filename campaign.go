@@ -118,6 +118,14 @@ type Pace struct {
 	Per   Duration `json:"per"`
 }
 
+// MaxPaceCalls is the most calls a [Pace] allows per window. A Store
+// reads up to this many earlier starts to check each call, so a daily
+// cap larger than this belongs in the campaign's Cap instead.
+//
+// TODO(pace): checking a pace costs time in proportion to its Calls, in
+// every Store; a running count per window would make it constant.
+const MaxPaceCalls = 10000
+
 // limit is the pace as the Store enforces it.
 func (p *Pace) limit() Limit { return Limit{Max: p.Calls, Window: p.Per, Scope: ScopeCampaign} }
 
@@ -258,8 +266,8 @@ func (c *Campaign) Validate(now time.Time) error {
 		}
 	}
 	if p := c.Delivery.Pace; p != nil {
-		if p.Calls < 1 {
-			add(invalid("delivery.pace.calls", "must be at least 1, got %d", p.Calls))
+		if p.Calls < 1 || p.Calls > MaxPaceCalls {
+			add(invalid("delivery.pace.calls", "must be 1 to %d, got %d", MaxPaceCalls, p.Calls))
 		}
 		if w := time.Duration(p.Per); w < time.Millisecond || w > MaxLimitWindow {
 			add(invalid("delivery.pace.per", "must be between 1ms and %s, got %s", MaxLimitWindow, w))

@@ -410,3 +410,33 @@ func TestInvalidPhoneIsUnreachable(t *testing.T) {
 		t.Errorf("report: %d unreachable/invalid_phone and %d calls, want 3 and 0", n, len(rec.dials()))
 	}
 }
+
+// TestByCountryNeedsRulesToRun: a campaign published with packs by
+// country is not planned by a dispatcher that has no rule set: it would
+// call everyone under DND alone.
+func TestByCountryNeedsRulesToRun(t *testing.T) {
+	clk := fixedClock(monday10)
+	st := memstore.New()
+	rec := newRecorder(t, clk, 1)
+	rs, err := signedcall.NewRuleSet(weekdayPack("ZZ"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := signedcall.NewDispatcher(signedcall.Config{Store: st, Caller: rec, Clock: clk, Rules: rs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner, err := signedcall.NewDispatcher(signedcall.Config{Store: st, Caller: rec, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := utcCampaign(t, clk, monday10, monday10.Add(time.Hour), signedcall.PolicyDiscard,
+		func(b *signedcall.Builder) { b.RulePacksByCountry() })
+	publish(t, pub, clk, c)
+	if _, err := runner.Tick(context.Background(), c.ID, utcPeople(3)); !errors.Is(err, signedcall.ErrUnknownRulePack) {
+		t.Errorf("Tick without a rule set = %v, want ErrUnknownRulePack", err)
+	}
+	if n := len(rec.dials()); n != 0 {
+		t.Errorf("%d calls placed without the campaign's packs, want 0", n)
+	}
+}

@@ -200,6 +200,10 @@ func plan(ctx context.Context, c *Campaign, src ProfileSource, pe planEnv, at ti
 			return r, nil, fmt.Errorf("%w: delivery.rules.packs[%d]: %q is not in the rule set", ErrUnknownRulePack, i, id)
 		}
 	}
+	if c.Delivery.Rules.ByCountry && pe.rules == nil {
+		// Planning without packs would dial everyone under DND alone.
+		return r, nil, fmt.Errorf("%w: delivery.rules.by_country: no rule set to pick packs from", ErrUnknownRulePack)
+	}
 	if src == nil {
 		return r, nil, invalid("source", "is required to evaluate the audience")
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -79,6 +80,12 @@ func (p *RulePack) Validate() error {
 	}
 	if !p.Checked.valid() {
 		errs = append(errs, invalid("rule_pack.checked", "is required and must be a real date"))
+	}
+	if p.Holidays != nil {
+		if v := reflect.ValueOf(p.Holidays); (v.Kind() == reflect.Pointer || v.Kind() == reflect.Map ||
+			v.Kind() == reflect.Func || v.Kind() == reflect.Slice) && v.IsNil() {
+			errs = append(errs, invalid("rule_pack.holidays", "is a nil %T; leave it unset for no holidays", p.Holidays))
+		}
 	}
 	open := false
 	for wd, ws := range p.Hours {
@@ -164,12 +171,20 @@ func (p *RulePack) Open(t time.Time, loc *time.Location) bool {
 	return !p.holiday(lt)
 }
 
-func (p *RulePack) holiday(lt time.Time) bool {
+// holiday reports whether lt's date is a holiday of the pack. A
+// calendar that panics is read as a holiday: no call starts on a date
+// the pack cannot vouch for.
+func (p *RulePack) holiday(lt time.Time) (ok bool) {
 	if p.Holidays == nil {
 		return false
 	}
+	defer func() {
+		if recover() != nil {
+			ok = true
+		}
+	}()
 	y, m, d := lt.Date()
-	_, ok := p.Holidays.Holiday(Date{y, m, d})
+	_, ok = p.Holidays.Holiday(Date{y, m, d})
 	return ok
 }
 
@@ -227,6 +242,9 @@ func NewRuleSet(packs ...*RulePack) (*RuleSet, error) {
 // Add validates p and stores it under p.ID, replacing any pack with the
 // same ID: that is how a host overrides a shipped pack.
 func (s *RuleSet) Add(p *RulePack) error {
+	if s == nil {
+		return invalid("rule_set", "is nil")
+	}
 	if err := p.Validate(); err != nil {
 		return err
 	}

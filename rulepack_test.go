@@ -199,6 +199,7 @@ func TestCampaignRulesAndPaceValidateAndRoundTrip(t *testing.T) {
 		{"delivery.rules.packs[0]", b().RulePacks("no spaces")},
 		{"delivery.rules.packs[1]", b().RulePacks("US", "US")},
 		{"delivery.pace.calls", b().Pace(0, time.Second)},
+		{"delivery.pace.calls", b().Pace(MaxPaceCalls+1, time.Second)},
 		{"delivery.pace.per", b().Pace(1, 0)},
 		{"delivery.max_concurrent", b().MaxConcurrent(-1)},
 	} {
@@ -250,3 +251,44 @@ type nopStore struct{ Store }
 type nopCaller struct{}
 
 func (nopCaller) Call(context.Context, CallRequest) (Outcome, error) { return "", ErrNotDialled }
+
+type nilCal struct{ m map[Date]bool }
+
+func (c *nilCal) Holiday(d Date) (string, bool) { return "x", c.m[d] }
+
+type panicCal struct{}
+
+func (panicCal) Holiday(Date) (string, bool) { panic("calendar broke") }
+
+func TestRulePackHostileCalendarsAndNils(t *testing.T) {
+	p := validPack()
+	var typedNil *nilCal
+	p.Holidays = typedNil
+	if err := p.Validate(); !slices.ContainsFunc(ValidationErrors(err), func(v *ValidationError) bool { return v.Field == "rule_pack.holidays" }) {
+		t.Errorf("Validate(typed nil calendar) = %v, want a rule_pack.holidays error", err)
+	}
+	// Monday 7 Dec 2026 10:00 UTC, inside the pack's 09:00-17:00.
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	p = validPack()
+	if !p.Open(at, time.UTC) {
+		t.Fatal("valid pack closed on Monday 10:00")
+	}
+	p.Holidays = panicCal{}
+	if p.Open(at, time.UTC) {
+		t.Error("Open with a panicking calendar = true, want false: no call on a date the pack cannot vouch for")
+	}
+	var rs *RuleSet
+	if err := rs.Add(validPack()); !errors.Is(err, ErrInvalid) {
+		t.Errorf("(*RuleSet)(nil).Add = %v, want ErrInvalid", err)
+	}
+	dnd := DND{Hours: []Window{{At(21, 0), At(9, 0)}}}
+	if Allowed(dnd, nil, nil, at) {
+		t.Error("Allowed with no zones = true, want false")
+	}
+	if _, ok := NextAllowed(dnd, nil, nil, at, at.Add(time.Hour)); ok {
+		t.Error("NextAllowed with no zones found an instant, want none")
+	}
+	if Allowed(dnd, []*RulePack{nil}, []*time.Location{time.UTC}, at) || Allowed(dnd, nil, []*time.Location{nil}, at) {
+		t.Error("Allowed with a nil pack or zone = true, want false")
+	}
+}

@@ -1,6 +1,7 @@
 package signedcall
 
 import (
+	"slices"
 	"time"
 )
 
@@ -190,16 +191,25 @@ func (p *RulePack) nextOpen(t time.Time, loc *time.Location, until time.Time) (t
 // until, at which a call may start for a person in zones under dnd and
 // packs, and false if there is none within that span or within 62 days.
 // It is the rule the dispatcher defers by, exported so hosts can show
-// when a call would happen.
+// when a call would happen. With no zones, or a nil zone or pack, no
+// instant is allowed.
 func NextAllowed(dnd DND, packs []*RulePack, zones []*time.Location, t, until time.Time) (time.Time, bool) {
+	if !usable(packs, zones) {
+		return time.Time{}, false
+	}
 	r := rules{zones: zones, packs: packs}
 	return r.nextOpen(dnd, t, until)
 }
 
 // Allowed reports whether a call may start at t for a person in zones
 // under dnd and packs: the rule the dispatcher applies before each call.
+// With no zones, or a nil zone or pack, it reports false.
 func Allowed(dnd DND, packs []*RulePack, zones []*time.Location, t time.Time) bool {
-	return rules{zones: zones, packs: packs}.closed(dnd, t) == ""
+	return usable(packs, zones) && rules{zones: zones, packs: packs}.closed(dnd, t) == ""
+}
+
+func usable(packs []*RulePack, zones []*time.Location) bool {
+	return len(zones) > 0 && !slices.Contains(zones, nil) && !slices.Contains(packs, nil)
 }
 
 // decide applies the cut-off, the start, DND and the rule packs, in the

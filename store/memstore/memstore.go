@@ -488,7 +488,7 @@ func (s *Store) apply(t *signedcall.Transition) error {
 // checkLimits applies t's limits and concurrency cap to a move of d to
 // dialling. The caller holds s.mu, which makes check and record atomic.
 func (s *Store) checkLimits(c *campaign, d *signedcall.Delivery, t *signedcall.Transition) error {
-	if len(t.Limits) == 0 && t.MaxConcurrent <= 0 {
+	if len(t.Limits) == 0 && t.MaxConcurrent == 0 {
 		return nil
 	}
 	dialling := 0

@@ -17,7 +17,7 @@ import (
 // limited reports whether t is a move to dialling that limits or a cap on
 // calls in progress apply to, as memstore reads them.
 func limited(t *signedcall.Transition) bool {
-	return t.To == signedcall.StatusDialling && (len(t.Limits) > 0 || t.MaxConcurrent > 0)
+	return t.To == signedcall.StatusDialling && (len(t.Limits) > 0 || t.MaxConcurrent != 0)
 }
 
 // hasScope reports whether one of t's limits has one of the scopes.

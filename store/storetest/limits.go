@@ -234,6 +234,8 @@ func testLimitInvalid(t *testing.T, s signedcall.Store) {
 		err := apply(t, s, dial(d, base.Add(time.Second), 0, l))[0]
 		wantErr(t, fmt.Sprintf("Apply(dial with limit %s)", l), err, signedcall.ErrInvalid)
 	}
+	err := apply(t, s, dial(d, base.Add(time.Second), -1))[0]
+	wantErr(t, "Apply(dial with max concurrent -1)", err, signedcall.ErrInvalid)
 	diffDeliveries(t, "Delivery after refused dials", d, getDelivery(t, s, d.Key()))
 }
 
