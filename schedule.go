@@ -228,9 +228,6 @@ func decide(c *Campaign, r rules, now time.Time) decision {
 		return decision{dial: true}
 	}
 	if c.Delivery.Policy != PolicyDefer {
-		if why == ReasonDND {
-			return decision{status: StatusDiscardedDND, reason: ReasonDND}
-		}
 		return decision{status: StatusDiscardedDND, reason: why}
 	}
 	next, ok := r.nextOpen(dnd, now, s.CutOff)

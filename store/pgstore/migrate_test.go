@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -15,47 +16,23 @@ import (
 	"github.com/signedcall/signedcall/store/pgstore"
 )
 
-// schemaV1 is the schema as version 1 of the package left it: its one
-// migration and the version table, with the version recorded. It is
-// written out here, not read from the package, so that the test keeps
-// building what old releases built.
-const schemaV1 = `
-CREATE TABLE campaigns (
-    id              uuid PRIMARY KEY,
-    state           text NOT NULL,
-    definition      json NOT NULL,
-    materialized_at timestamptz,
-    created_at      timestamptz NOT NULL,
-    updated_at      timestamptz NOT NULL
-);
-CREATE TABLE deliveries (
-    campaign_id   uuid NOT NULL,
-    user_id       text COLLATE "C" NOT NULL,
-    phone         text NOT NULL,
-    time_zone     text NOT NULL,
-    zone_source   text NOT NULL,
-    status        text NOT NULL,
-    due_at        timestamptz NOT NULL,
-    attempt       integer NOT NULL,
-    lease_owner   text,
-    lease_token   bigint,
-    lease_expires timestamptz,
-    reason        text NOT NULL,
-    updated_at    timestamptz NOT NULL,
-    finished_at   timestamptz,
-    PRIMARY KEY (campaign_id, user_id)
-);
-CREATE INDEX deliveries_pending_due ON deliveries (campaign_id, due_at, user_id)
-    WHERE status = 'pending';
-CREATE INDEX deliveries_lease_expires ON deliveries (campaign_id, lease_expires)
-    WHERE status IN ('claimed', 'dialling');
-CREATE SEQUENCE signedcall_lease_token AS bigint;
+// schemaV1 builds the schema as version 1 of the package left it: its
+// migration file, which never changes once released, and the version
+// table with version 1 recorded.
+func schemaV1(t *testing.T) string {
+	t.Helper()
+	ddl, err := os.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(ddl) + `
 CREATE TABLE signedcall_schema_version (
     version    integer PRIMARY KEY,
     applied_at timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO signedcall_schema_version (version) VALUES (1);
 `
+}
 
 // v1Data is a running campaign with three deliveries to one number, as
 // version 1 wrote them: u1 pending, u2 claimed under a lease, u3 answered.
@@ -68,7 +45,7 @@ type v1Data struct {
 func fillV1(t *testing.T, pool *pgxpool.Pool) v1Data {
 	t.Helper()
 	ctx := t.Context()
-	if _, err := pool.Exec(ctx, schemaV1); err != nil {
+	if _, err := pool.Exec(ctx, schemaV1(t)); err != nil {
 		t.Fatalf("build version 1 schema: %v", err)
 	}
 	c := newCampaign(t)
